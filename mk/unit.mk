@@ -1,0 +1,14 @@
+# googletest units: every tests/unit/*.cc, linked against libkvmtrace.a.
+UNIT_SRCS := $(wildcard tests/unit/*.cc)
+UNIT_OBJS := $(UNIT_SRCS:%.cc=$(BUILD)/obj/%.o)
+UNIT_BIN  := $(BUILD)/unit-tests
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIBKT)
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBKT) -lgtest -lgtest_main $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
