@@ -24,7 +24,7 @@ CPPFLAGS  += -I. -DKVMTRACE_VERSION=\"$(VERSION)\"
 CFLAGS    += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP
 CXXFLAGS  += -std=c++17 $(WARN) $(OPT) $(SANFLAGS) -MMD -MP
 LDFLAGS   += $(SANFLAGS)
-LDLIBS    += -lzstd -lpthread
+LDLIBS    += -lzstd -lpthread -lm
 
 .PHONY: all deps test demo bench clean unit e2e
 all: $(BUILD)/kvmtrace guests

@@ -108,6 +108,7 @@ struct kt_run_config {
 	uint64_t max_exits;  /* 0: no limit */
 	uint32_t flags;      /* KT_CFG_* */
 	uint32_t reserved;
+	uint64_t guest_arg;  /* handed to the guest in RDX (--guest-arg) */
 };
 
 /* ---- KT_REC_IOCTL ---------------------------------------------------- */

@@ -1,0 +1,59 @@
+/* The kvmtrace command line: one function per subcommand, registered in
+ * main.c's table. */
+#ifndef KVMTRACE_CLI_H
+#define KVMTRACE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/config.h"
+#include "harness/machine.h"
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the subcommand */
+	const char *summary;
+	const char *usage;                  /* `kvmtrace help NAME` */
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* Print "kvmtrace: <what>" for the last error and return status. */
+int cli_error(int status);
+/* Print "kvmtrace: <fmt>" and return status. */
+int cli_errorf(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* What `record` adds around a run; every hook may be NULL. */
+struct cli_run_hooks {
+	/* The image is read and the options checked; the VM does not exist
+	 * yet.  Non-zero aborts with that exit status. */
+	int (*before_machine)(void *ctx, const struct kt_run_options *o,
+			      const uint8_t *image, size_t size);
+	/* The run is over (however it ended); the VM still exists. */
+	void (*after_run)(void *ctx, struct kt_machine *m);
+	/* Setup failed with status; the VM may be half built. */
+	void (*setup_failed)(void *ctx, int status);
+	void *ctx;
+};
+
+/* Load and run the guest o describes, print its outcome; returns the exit
+ * status (harness/exit_status.h). */
+int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *hooks);
+
+/* -v: exits by reason and each vCPU's final registers, on stderr. */
+void cli_print_summary(const struct kt_machine *m);
+/* --summary-json FILE: the same for tests, plus --peek values. */
+int cli_write_summary_json(const struct kt_machine *m,
+			   const struct kt_run_options *o, const char *path);
+const char *cli_end_name(enum kt_end_reason r);
+
+/* Parse run options for argv; prints the error and returns KT_USAGE. */
+int cli_parse_run_options(int argc, char **argv, struct kt_run_options *o,
+			  const char *usage);
+
+#endif

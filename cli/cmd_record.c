@@ -1,0 +1,98 @@
+/* kvmtrace record: run a guest with the recorder on the choke point. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "harness/error.h"
+#include "harness/exit_status.h"
+#include "recorder/recorder.h"
+
+static const char usage[] =
+	"usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force] [run options]"
+	" (kvmtrace help record)\n";
+
+struct record_ctx {
+	const char *path;
+	struct kt_recorder *rec;
+};
+
+static int start(void *ctx, const struct kt_run_options *o, const uint8_t *image,
+		 size_t size)
+{
+	struct record_ctx *rc = ctx;
+	struct kt_record_request req = {
+		.path = rc->path, .force = o->force, .cfg = &o->cfg,
+		.image = image, .image_size = size,
+	};
+	bool no_kvm;
+
+	if (kt_recorder_start(&rc->rec, &req, &no_kvm))
+		return cli_error(no_kvm ? KT_NO_KVM : KT_BAD_INPUT);
+	return 0;
+}
+
+static void finish(void *ctx, struct kt_machine *m)
+{
+	struct record_ctx *rc = ctx;
+
+	kt_recorder_finish(rc->rec, m);
+}
+
+static void abort_setup(void *ctx, int status)
+{
+	struct record_ctx *rc = ctx;
+
+	kt_recorder_abort(rc->rec, status);
+}
+
+/* guests/hello.bin -> hello.zst in the current directory. */
+static char *default_output(const char *guest)
+{
+	const char *base = strrchr(guest, '/');
+	size_t n;
+	char *out;
+
+	base = base ? base + 1 : guest;
+	n = strcspn(base, ".");
+	if (n == 0)
+		n = strlen(base);
+	out = malloc(n + 5);
+	if (out)
+		snprintf(out, n + 5, "%.*s.zst", (int)n, base);
+	return out;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct kt_run_options o;
+	struct record_ctx rc = { 0 };
+	struct cli_run_hooks hooks = {
+		.before_machine = start, .after_run = finish,
+		.setup_failed = abort_setup, .ctx = &rc,
+	};
+	char *fallback = NULL;
+	uint64_t events;
+	int status;
+
+	kt_run_options_init(&o);
+	o.allow_record_options = true;
+	if ((status = cli_parse_run_options(argc, argv, &o, usage)))
+		return status;
+	o.cfg.snapshots = true;
+	rc.path = o.output;
+	if (!rc.path && !(rc.path = fallback = default_output(o.cfg.guest_path)))
+		return cli_errorf(KT_INTERNAL, "out of memory");
+	status = cli_run_guest(&o, &hooks);
+	if (rc.rec) {
+		if (kt_recorder_close(rc.rec, &events))
+			status = cli_error(KT_INTERNAL);
+		else
+			fprintf(stderr, "kvmtrace: trace written to %s (%" PRIu64 " events)\n",
+				rc.path, events);
+	}
+	free(fallback);
+	return status;
+}

@@ -1,0 +1,118 @@
+/* kvmtrace: run, record, show, replay and diff KVM guests. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "harness/exit_status.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_command commands[] = {
+	{ "run", cmd_run, "run a guest under KVM",
+	  "usage: kvmtrace run GUEST.bin [options]\n"
+	  "Runs a flat guest binary (docs/guest-abi.md) under /dev/kvm; the guest's\n"
+	  "console (port 0xE9) goes to stdout.\n"
+	  "  --mode MODE        long (default), real, protected or paged32\n"
+	  "  --mem SIZE         guest RAM from GPA 0 (default 2M, 2M..3G, 4 KiB multiple)\n"
+	  "  --vcpus N          vCPUs, 1..16 (default 1); RDI = index, RSI = N\n"
+	  "  --guest-arg N      value handed to the guest in RDX (default 0)\n"
+	  "  --timeout S        end the run after S seconds (default 10, 0: none)\n"
+	  "  --max-exits N      end the run after N exits (default: no limit)\n"
+	  "  -v, --verbose      summary on stderr: exits by reason, final registers\n"
+	  "  --summary-json F   write the outcome as JSON to F\n"
+	  "  --peek GPA         include the u64 at GPA in --summary-json (up to 16)\n"
+	  "  --kvm-device PATH  use PATH instead of /dev/kvm\n"
+	  "Exit status: 0 halted; odd: guest exit device ((v<<1)|1); 2 usage;\n"
+	  "4 bad guest image; 6 no usable /dev/kvm; 8 KVM ioctl failed; 10 triple\n"
+	  "fault; 12 guest error (entry failure, internal error); 14 timeout or\n"
+	  "exit limit; 18 interrupted; 20 internal error.\n" },
+	{ "record", cmd_record, "run a guest and write its trace",
+	  "usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force] [run options]\n"
+	  "Runs like `kvmtrace run` and writes every KVM ioctl, exit, register\n"
+	  "snapshot and guest-memory write to a zstd trace (docs/trace-format.md).\n"
+	  "  -o, --output FILE  trace file (default: GUEST.zst beside the current\n"
+	  "                     directory: the guest's base name with .zst)\n"
+	  "  --force            overwrite an existing trace file\n"
+	  "Exit status: as `kvmtrace run`; SIGINT/SIGTERM end the run, finish the\n"
+	  "trace and exit 18.\n" },
+	{ "show", cmd_show, "print a trace, one line per event",
+	  "usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header]\n"
+	  "  -v         full regs and sregs at every exit\n"
+	  "  --json     JSON Lines, one object per event (docs/trace-format.md)\n"
+	  "  --stats    count and time per ioctl and per exit reason\n"
+	  "  --header   the trace header only\n"
+	  "Exit status: 0 read to the end; 2 usage; 4 not a readable trace (missing,\n"
+	  "not a trace, newer format, corrupt); 16 trace truncated (what was readable\n"
+	  "is printed).\n" },
+	{ "replay", cmd_replay, "re-run a trace on this kernel and report divergences",
+	  "usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst] [--runs N]\n"
+	  "                      [--ignore PATTERN] [--ignore-file FILE] [--kvm-device PATH]\n"
+	  "Exit status: 0 identical, 1 diverged, 2 trouble.\n" },
+	{ "diff", cmd_diff, "compare two traces field by field",
+	  "usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"
+	  "                     [--only PATTERN] [--ignore-file FILE]\n"
+	  "Exit status: 0 same, 1 different, 2 trouble.\n" },
+	{ "help", cmd_help, "help on a command", "usage: kvmtrace help [COMMAND]\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+	fputs("usage: kvmtrace COMMAND [ARGS...]\n"
+	      "A KVM ioctl trace-and-replay testing harness.\n\ncommands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n`kvmtrace help COMMAND` for a command's options; --version.\n", f);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return KT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return cli_errorf(KT_USAGE, "help: no such command '%s'", argv[1]);
+	fputs(c->usage, stdout);
+	return KT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return KT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_overview(stdout);
+		return KT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("kvmtrace %s\n", KVMTRACE_VERSION);
+		return KT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return cli_errorf(KT_USAGE, "'%s' is not a command (see kvmtrace --help)",
+				  argv[1]);
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(c->usage, stdout);
+			return KT_OK;
+		}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,124 @@
+#include "recorder/host_probe.h"
+
+#include <cpuid.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "harness/kvm_system.h"
+#include "recorder/kvm_names.h"
+#include "recorder/trace_format.h"
+
+static int put_str(kt_tlv_sink put, void *ctx, uint16_t tag, const char *s)
+{
+	return put(ctx, tag, s, (uint32_t)strlen(s));
+}
+
+static int probe_kernel(kt_tlv_sink put, void *ctx)
+{
+	struct utsname u;
+	int ret;
+
+	if (uname(&u) < 0)
+		return -errno;
+	if ((ret = put_str(put, ctx, KT_HDR_KERNEL_RELEASE, u.release)))
+		return ret;
+	return put_str(put, ctx, KT_HDR_KERNEL_VERSION, u.version);
+}
+
+static void cpu_brand(char brand[49])
+{
+	unsigned r[12] = { 0 };
+
+	if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004)
+		for (unsigned i = 0; i < 3; i++)
+			__get_cpuid(0x80000002 + i, &r[4 * i], &r[4 * i + 1],
+				    &r[4 * i + 2], &r[4 * i + 3]);
+	memcpy(brand, r, 48);
+	brand[48] = 0;
+}
+
+static int probe_cpu(kt_tlv_sink put, void *ctx)
+{
+	unsigned a = 0, b = 0, c = 0, d = 0;
+	char vendor[13], brand[49];
+	struct kt_cpu_signature sig;
+	int ret;
+
+	__get_cpuid(0, &a, &b, &c, &d);
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &d, 4);
+	memcpy(vendor + 8, &c, 4);
+	vendor[12] = 0;
+	__get_cpuid(1, &a, &b, &c, &d);
+	sig = (struct kt_cpu_signature){
+		.family = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0),
+		.model = ((a >> 4) & 0xf) | (((a >> 8) & 0xf) >= 6 ? ((a >> 16) & 0xf) << 4 : 0),
+		.stepping = a & 0xf,
+		.raw_eax = a,
+	};
+	cpu_brand(brand);
+	if ((ret = put_str(put, ctx, KT_HDR_CPU_VENDOR, vendor)) ||
+	    (ret = put(ctx, KT_HDR_CPU_SIGNATURE, &sig, sizeof(sig))))
+		return ret;
+	return put_str(put, ctx, KT_HDR_CPU_MODEL_NAME, brand);
+}
+
+/* Every capability linux/kvm.h names, asked of /dev/kvm itself. */
+static int probe_caps(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
+{
+	size_t n = kvm_cap_count();
+	struct kt_cap_result *caps = calloc(n ? n : 1, sizeof(*caps));
+	int ret;
+
+	if (!caps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		caps[i].cap = kvm_cap_at(i);
+		caps[i].result = kvm_check_extension(sys, caps[i].cap);
+	}
+	ret = put(ctx, KT_HDR_CAPS, caps, (uint32_t)(n * sizeof(*caps)));
+	free(caps);
+	return ret;
+}
+
+static int probe_kvm(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
+{
+	struct kvm_cpuid2 *cpuid;
+	size_t mmap_size;
+	int32_t api;
+	uint32_t size32;
+	int version, ret;
+
+	if ((ret = kvm_check_api_version(sys, &version)))
+		return ret;
+	api = version;
+	if ((ret = put(ctx, KT_HDR_API_VERSION, &api, sizeof(api))) ||
+	    (ret = probe_caps(sys, put, ctx)))
+		return ret;
+	if ((ret = kvm_supported_cpuid(sys, &cpuid)))
+		return ret;
+	ret = put(ctx, KT_HDR_SUPPORTED_CPUID, cpuid,
+		  (uint32_t)(sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0])));
+	free(cpuid);
+	if (ret || (ret = kvm_vcpu_mmap_size(sys, &mmap_size)))
+		return ret;
+	size32 = (uint32_t)mmap_size;
+	return put(ctx, KT_HDR_VCPU_MMAP_SIZE, &size32, sizeof(size32));
+}
+
+int kt_probe_host(const char *kvm_path, kt_tlv_sink put, void *ctx)
+{
+	struct kvm_handle sys;
+	int ret;
+
+	if ((ret = put_str(put, ctx, KT_HDR_KVMTRACE_VERSION, KVMTRACE_VERSION)) ||
+	    (ret = probe_kernel(put, ctx)) || (ret = probe_cpu(put, ctx)))
+		return ret;
+	if ((ret = kvm_open_system(&sys, kvm_path)))
+		return ret;
+	ret = probe_kvm(&sys, put, ctx);
+	kvm_close_handle(&sys);
+	return ret;
+}

@@ -1,0 +1,344 @@
+#include "recorder/recorder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/error.h"
+#include "harness/exit_status.h"
+#include "recorder/host_probe.h"
+#include "recorder/sha256.h"
+#include "recorder/trace_header.h"
+#include "recorder/trace_writer.h"
+
+struct kt_recorder {
+	struct kt_writer *w;
+	struct kvm_ioctl_observer obs;
+	uint64_t t_base;
+	/* The GET_REGS half of a snapshot taken by ioctl, per vCPU. */
+	struct kvm_regs pending_regs[GUEST_MAX_VCPUS];
+	bool have_pending_regs[GUEST_MAX_VCPUS];
+};
+
+/* Scratch for one ioctl's bytes, per thread: vCPU threads record at once.
+ * "in" must be copied before the call: _IOWR requests overwrite it. */
+struct scratch {
+	uint8_t *p;
+	size_t len, cap;
+};
+static _Thread_local struct scratch in_bytes, out_bytes;
+
+static int scratch_fit(struct scratch *s, size_t len)
+{
+	if (len > s->cap) {
+		size_t cap = len < 4096 ? 4096 : len * 2;
+		uint8_t *p = realloc(s->p, cap);
+
+		if (!p)
+			return -ENOMEM;
+		s->p = p;
+		s->cap = cap;
+	}
+	s->len = len;
+	return 0;
+}
+
+static uint16_t vcpu_of(const struct kvm_handle *h)
+{
+	return h->role == KVM_ROLE_VCPU ? (uint16_t)h->vcpu_index : 0;
+}
+
+/* The bytes userspace supplied for the exit KVM_RUN is about to complete:
+ * IN data, or MMIO read data. */
+static const uint8_t *completion_data(const struct kvm_handle *h, uint32_t *len)
+{
+	const struct kvm_run *run = h->run;
+
+	*len = 0;
+	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN) {
+		uint64_t n = (uint64_t)run->io.size * run->io.count;
+
+		if (run->io.data_offset + n <= h->run_size) {
+			*len = (uint32_t)n;
+			return (const uint8_t *)run + run->io.data_offset;
+		}
+	} else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write &&
+		   run->mmio.len <= sizeof(run->mmio.data)) {
+		*len = run->mmio.len;
+		return run->mmio.data;
+	}
+	return NULL;
+}
+
+static void capture_run_in(const struct kvm_handle *h)
+{
+	const struct kvm_run *run = h->run;
+	uint32_t len;
+	const uint8_t *data = completion_data(h, &len);
+	struct kt_run_in in = {
+		.request_interrupt_window = run->request_interrupt_window,
+		.immediate_exit = run->immediate_exit,
+		.kvm_valid_regs = run->kvm_valid_regs,
+		.kvm_dirty_regs = run->kvm_dirty_regs,
+		.data_len = len,
+	};
+
+	if (scratch_fit(&in_bytes, sizeof(in) + len))
+		return;
+	memcpy(in_bytes.p, &in, sizeof(in));
+	if (len)
+		memcpy(in_bytes.p + sizeof(in), data, len);
+}
+
+static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
+		      struct kvm_ioctl_bytes in)
+{
+	(void)ctx;
+	if (req == KVM_RUN) {
+		capture_run_in(h);
+		return;
+	}
+	if (scratch_fit(&in_bytes, in.len) == 0 && in.len)
+		memcpy(in_bytes.p, in.data, in.len);
+}
+
+/* kvm_run's head and exit union, then the data of an IO OUT exit. */
+static void capture_run_out(const struct kvm_handle *h)
+{
+	const struct kvm_run *run = h->run;
+	uint64_t n = 0;
+
+	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT) {
+		n = (uint64_t)run->io.size * run->io.count;
+		if (run->io.data_offset + n > h->run_size)
+			n = 0;
+	}
+	if (scratch_fit(&out_bytes, sizeof(struct kt_run_out) + n))
+		return;
+	memcpy(out_bytes.p, run, sizeof(struct kt_run_out));
+	if (n)
+		memcpy(out_bytes.p + sizeof(struct kt_run_out),
+		       (const uint8_t *)run + run->io.data_offset, n);
+}
+
+static void snapshot(struct kt_recorder *r, uint16_t vcpu, uint32_t source,
+		     const struct kvm_regs *regs, const struct kvm_sregs *sregs)
+{
+	struct kt_snapshot_body s = { .source = source, .regs = *regs, .sregs = *sregs };
+
+	kt_writer_snapshot(r->w, vcpu, &s);
+}
+
+/* Without KVM_CAP_SYNC_REGS the harness asks GET_REGS then GET_SREGS after
+ * every exit; the pair becomes one snapshot. */
+static void ioctl_snapshot(struct kt_recorder *r, uint16_t vcpu, unsigned long req,
+			   const void *out)
+{
+	if (vcpu >= GUEST_MAX_VCPUS)
+		return;
+	if (req == KVM_GET_REGS) {
+		memcpy(&r->pending_regs[vcpu], out, sizeof(struct kvm_regs));
+		r->have_pending_regs[vcpu] = true;
+	} else if (req == KVM_GET_SREGS && r->have_pending_regs[vcpu]) {
+		snapshot(r, vcpu, KT_SNAP_IOCTL, &r->pending_regs[vcpu], out);
+		r->have_pending_regs[vcpu] = false;
+	}
+}
+
+static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
+		     struct kvm_ioctl_bytes out, long ret, int err,
+		     uint64_t t0, uint64_t t1)
+{
+	struct kt_recorder *r = ctx;
+	uint16_t vcpu = vcpu_of(h);
+	const void *out_data = out.data;
+	struct kt_ioctl_body b = {
+		.role = (uint8_t)h->role,
+		.request = (uint32_t)req,
+		.ret = ret,
+		.err = ret < 0 ? err : 0,
+		.in_len = (uint32_t)in_bytes.len,
+		.out_len = (uint32_t)out.len,
+		.t_start_ns = t0 - r->t_base,
+		.dur_ns = t1 - t0,
+	};
+
+	if (req == KVM_RUN) {
+		capture_run_out(h);
+		out_data = out_bytes.p;
+		b.out_len = (uint32_t)out_bytes.len;
+	} else if (ret < 0) {
+		b.out_len = 0;  /* the kernel handed nothing back */
+	}
+	kt_writer_ioctl(r->w, vcpu, &b, in_bytes.p, out_data);
+	if (req == KVM_RUN && (h->run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+		snapshot(r, vcpu, KT_SNAP_SYNC_REGS, &h->run->s.regs.regs,
+			 &h->run->s.regs.sregs);
+	else if (ret >= 0 && h->role == KVM_ROLE_VCPU)
+		ioctl_snapshot(r, vcpu, req, out.data);
+}
+
+static void on_mem_write(void *ctx, uint64_t gpa, const void *data, size_t len)
+{
+	struct kt_recorder *r = ctx;
+
+	kt_writer_memwrite(r->w, gpa, data, len);
+}
+
+static int put_tlv(void *ctx, uint16_t tag, const void *data, uint32_t len)
+{
+	return kt_tlv_put(ctx, tag, data, len);
+}
+
+static uint32_t config_flags(const struct kt_buf *hdr)
+{
+	const struct kt_cap_result *caps;
+	uint32_t len;
+	uint32_t flags = KT_CFG_SNAPSHOTS;
+	const unsigned want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+
+	caps = kt_tlv_find(hdr->data, hdr->len, KT_HDR_CAPS, &len);
+	for (uint32_t i = 0; caps && i < len / sizeof(*caps); i++)
+		if (caps[i].cap == KVM_CAP_SYNC_REGS && caps[i].result > 0 &&
+		    ((unsigned)caps[i].result & want) == want)
+			flags |= KT_CFG_SYNC_REGS;
+	return flags;
+}
+
+static int put_run(struct kt_buf *hdr, const struct kt_record_request *req)
+{
+	const struct kt_config *c = req->cfg;
+	const char *name = strrchr(c->guest_path, '/');
+	struct kt_run_config rc = {
+		.mode = c->mode, .vcpus = c->vcpus, .mem_bytes = c->mem_bytes,
+		.timeout_ms = c->timeout_ms, .max_exits = c->max_exits,
+		.flags = config_flags(hdr), .guest_arg = c->guest_arg,
+	};
+	uint8_t digest[KT_SHA256_BYTES];
+	struct timespec now;
+	uint64_t ns;
+	int ret;
+
+	name = name ? name + 1 : c->guest_path;
+	kt_sha256(req->image, req->image_size, digest);
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if ((ret = kt_tlv_put(hdr, KT_HDR_RUN_CONFIG, &rc, sizeof(rc))) ||
+	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_NAME, name, (uint32_t)strlen(name))) ||
+	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_SHA256, digest, sizeof(digest))) ||
+	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_IMAGE, req->image, (uint32_t)req->image_size)))
+		return ret;
+	return kt_tlv_put(hdr, KT_HDR_RECORDED_AT, &ns, sizeof(ns));
+}
+
+static int build_header(struct kt_buf *hdr, const struct kt_record_request *req,
+			bool *no_kvm)
+{
+	int ret = kt_probe_host(req->cfg->kvm_path, put_tlv, hdr);
+
+	if (ret) {
+		*no_kvm = true;
+		return ret;
+	}
+	ret = put_run(hdr, req);
+	return ret ? kt_fail(ret, "building the trace header: %s", strerror(-ret)) : 0;
+}
+
+static int open_trace(struct kt_recorder *r, const struct kt_record_request *req,
+		      const struct kt_buf *hdr)
+{
+	int err = 0, ret;
+
+	r->w = kt_writer_open(req->path, req->force, &err);
+	if (!r->w) {
+		if (err == -EEXIST)
+			return kt_fail(err, "%s: trace file exists (use --force to overwrite)",
+				       req->path);
+		return kt_fail(err, "%s: cannot create trace: %s", req->path, strerror(-err));
+	}
+	ret = kt_writer_header(r->w, hdr->data, hdr->len);
+	return ret ? kt_fail(ret, "%s: writing the header: %s", req->path, strerror(-ret)) : 0;
+}
+
+int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *req,
+		      bool *no_kvm)
+{
+	struct kt_recorder *r = calloc(1, sizeof(*r));
+	struct kt_buf hdr = { 0 };
+	int ret;
+
+	*no_kvm = false;
+	if (!r)
+		return kt_fail(-ENOMEM, "out of memory");
+	ret = build_header(&hdr, req, no_kvm);
+	if (!ret)
+		ret = open_trace(r, req, &hdr);
+	kt_buf_free(&hdr);
+	if (ret) {
+		if (r->w)
+			kt_writer_close(r->w);
+		free(r);
+		return ret;
+	}
+	r->obs = (struct kvm_ioctl_observer){
+		.before = on_before, .after = on_after, .mem_write = on_mem_write, .ctx = r,
+	};
+	r->t_base = kvm_monotonic_ns();
+	kvm_ioctl_set_observer(&r->obs);
+	*out = r;
+	return 0;
+}
+
+static void digest_region(struct kt_recorder *r, uint32_t slot, uint64_t gpa,
+			  const uint8_t *mem, uint64_t size)
+{
+	const uint32_t page = 4096;
+	struct kt_digest_body d = {
+		.gpa = gpa, .page_size = page, .npages = (uint32_t)(size / page), .slot = slot,
+	};
+	uint64_t *hashes = malloc(d.npages * sizeof(*hashes));
+
+	if (!hashes)
+		return;
+	for (uint32_t i = 0; i < d.npages; i++)
+		hashes[i] = kt_page_hash(mem + (uint64_t)i * page, page);
+	kt_writer_digest(r->w, &d, hashes);
+	free(hashes);
+}
+
+void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m)
+{
+	struct kt_end_body end = {
+		.reason = m->outcome.reason,
+		.status = m->outcome.status,
+		.exits = m->total_exits,
+	};
+
+	digest_region(r, 0, GUEST_LOAD_GPA, m->ram, m->cfg.mem_bytes);
+	digest_region(r, 1, GUEST_PT_GPA, m->tables, GUEST_PT_SIZE);
+	end.events = kt_writer_events(r->w);
+	kt_writer_end(r->w, &end);
+}
+
+void kt_recorder_abort(struct kt_recorder *r, int status)
+{
+	struct kt_end_body end = {
+		.reason = KT_END_KVM_ERROR,
+		.status = status,
+		.events = kt_writer_events(r->w),
+	};
+
+	kt_writer_end(r->w, &end);
+}
+
+int kt_recorder_close(struct kt_recorder *r, uint64_t *events)
+{
+	int ret;
+
+	kvm_ioctl_set_observer(NULL);
+	*events = kt_writer_events(r->w);
+	ret = kt_writer_close(r->w);
+	free(r);
+	return ret ? kt_fail(ret, "writing the trace failed: %s", strerror(-ret)) : 0;
+}

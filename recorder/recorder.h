@@ -1,0 +1,36 @@
+/* The recorder: an observer on the ioctl choke point that turns every KVM
+ * ioctl, exit, register snapshot and guest-memory write into trace records
+ * (recorder/trace_format.h). */
+#ifndef KVMTRACE_RECORDER_H
+#define KVMTRACE_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/machine.h"
+
+struct kt_recorder;
+
+struct kt_record_request {
+	const char *path;        /* trace file */
+	bool force;              /* overwrite an existing one */
+	const struct kt_config *cfg;
+	const uint8_t *image;
+	size_t image_size;
+};
+
+/* Probe the host, create the trace, write its header and start observing
+ * the choke point.  Returns 0, or -errno with kt_last_error() set;
+ * *no_kvm tells whether /dev/kvm itself was the trouble. */
+int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *req,
+		      bool *no_kvm);
+/* Write the memory digest and the END record (the run is over). */
+void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m);
+/* Setup failed before the run: END record with status, no digest. */
+void kt_recorder_abort(struct kt_recorder *r, int status);
+/* Stop observing and close the trace; returns 0 or the first write error
+ * (with kt_last_error() set).  *events: records written. */
+int kt_recorder_close(struct kt_recorder *r, uint64_t *events);
+
+#endif
