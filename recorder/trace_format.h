@@ -28,7 +28,11 @@ struct kt_file_magic {
 	uint32_t reserved;
 };
 
-/* Every record starts with this. */
+/* Every record starts with this.  Its body is followed by zero padding to a
+ * multiple of 8 bytes (not counted in len), so every record and every struct
+ * in a body is 8-byte aligned within the decompressed frame. */
+#define KT_REC_ALIGN 8
+#define KT_REC_PADDED(len) (((len) + KT_REC_ALIGN - 1) & ~(size_t)(KT_REC_ALIGN - 1))
 struct kt_rec_hdr {
 	uint8_t type;    /* enum kt_rec_type */
 	uint8_t flags;   /* KT_RF_* */
@@ -45,12 +49,12 @@ enum kt_rec_type {
 	KT_REC_END = 6,      /* body: struct kt_end_body */
 };
 
-/* The payload after the fixed body is XORed with the previous payload of the
- * same key in the same frame (key: vcpu + request for IOCTL in and out bytes
- * separately, vcpu for SNAPSHOT); bytes beyond the previous payload's length
- * are stored as they are.  Repetitive exits become runs of zeros that zstd
- * squeezes to almost nothing.  The first such record of a key in each frame
- * is stored plain, so frames decode independently. */
+/* With KT_RF_XOR the record's body is XORed with the body of the previous
+ * record of the same key in the same frame, over the shorter of the two
+ * lengths (key: record type + vcpu, both in the record header, so a reader
+ * finds the key before it undoes the XOR).  Repetitive exits become
+ * runs of zeros that zstd squeezes to almost nothing.  The first record of a
+ * key in each frame is stored plain, so frames decode independently. */
 #define KT_RF_XOR 0x01
 
 /* Maximum decompressed size of one frame; the writer ends frames earlier. */

@@ -1,0 +1,43 @@
+/* Reading a trace (recorder/trace_format.h): one frame at a time, each
+ * checked whole against its checksum before any of its events is handed
+ * out, so damage is an error and never different data. */
+#ifndef KVMTRACE_TRACE_READER_H
+#define KVMTRACE_TRACE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder/trace_format.h"
+
+struct kt_reader;
+
+struct kt_event {
+	uint8_t type;          /* enum kt_rec_type */
+	uint8_t flags;
+	uint16_t vcpu;
+	const uint8_t *body;   /* plain (un-XORed), valid until the next call */
+	uint32_t len;
+	/* KT_REC_IOCTL only: */
+	const struct kt_ioctl_body *ioctl;
+	const uint8_t *in;
+	const uint8_t *out;
+};
+
+/* NULL with *err: -errno from open/read, KT_E_NOT_TRACE, KT_E_NEWER,
+ * KT_E_CORRUPT or KT_E_TRUNCATED (no complete header). */
+struct kt_reader *kt_reader_open(const char *path, int *err);
+void kt_reader_close(struct kt_reader *r);
+
+/* The header record's TLV body. */
+const uint8_t *kt_reader_header(const struct kt_reader *r, size_t *len);
+uint16_t kt_reader_minor(const struct kt_reader *r);
+
+/* 1: an event; 0: the clean end (after the END record); <0: KT_E_TRUNCATED
+ * (the file ends inside a frame or without an END record), KT_E_CORRUPT. */
+int kt_reader_next(struct kt_reader *r, struct kt_event *ev);
+/* Events handed out so far. */
+uint64_t kt_reader_index(const struct kt_reader *r);
+
+const char *kt_reader_strerror(int err);
+
+#endif

@@ -1,0 +1,39 @@
+/* Writing a trace (recorder/trace_format.h).  Records are appended to the
+ * current frame under a short lock; a flusher thread compresses and writes
+ * full frames, and ends a frame that has waited KT_FRAME_MAX_NS, so a
+ * recorder killed at any moment leaves a trace readable up to its last
+ * frame. */
+#ifndef KVMTRACE_TRACE_WRITER_H
+#define KVMTRACE_TRACE_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder/trace_format.h"
+
+struct kt_writer;
+
+/* Create path (O_EXCL unless force).  NULL with -errno in *err. */
+struct kt_writer *kt_writer_open(const char *path, bool force, int *err);
+/* The file magic and the KT_REC_HEADER record, written out at once. */
+int kt_writer_header(struct kt_writer *w, const void *tlv, size_t len);
+
+/* Events; safe from several threads at once.  Errors are kept for close. */
+void kt_writer_ioctl(struct kt_writer *w, uint16_t vcpu, const struct kt_ioctl_body *b,
+		     const void *in, const void *out);
+void kt_writer_snapshot(struct kt_writer *w, uint16_t vcpu,
+			const struct kt_snapshot_body *s);
+void kt_writer_memwrite(struct kt_writer *w, uint64_t gpa, const void *data, size_t len);
+void kt_writer_digest(struct kt_writer *w, const struct kt_digest_body *d,
+		      const uint64_t *hashes);
+void kt_writer_end(struct kt_writer *w, const struct kt_end_body *e);
+
+uint64_t kt_writer_events(struct kt_writer *w);
+/* Flush, close, free.  0 or the first error (-errno). */
+int kt_writer_close(struct kt_writer *w);
+
+/* The per-page hash of KT_REC_DIGEST: 64-bit FNV-1a over 8-byte words. */
+uint64_t kt_page_hash(const void *page, size_t len);
+
+#endif
