@@ -198,6 +198,25 @@ static const struct field cpuid_entry_fields[] = {
 	F(struct kvm_cpuid_entry2, edx, KT_HEX),
 };
 
+/* The APIC ID in leaves 1 and 0xB/0x1F is the host CPU that answered (for
+ * KVM_GET_SUPPORTED_CPUID) or the vCPU's own: a field of its own, so diffs
+ * can ignore it without ignoring the rest of the register. */
+static void decode_cpuid_entry(struct kt_sink *s, const uint8_t *e)
+{
+	struct kvm_cpuid_entry2 c;
+
+	memcpy(&c, e, sizeof(c));
+	if (c.function == 1) {
+		kt_dec(s, "apic_id", c.ebx >> 24);
+		c.ebx &= 0x00ffffff;
+	} else if (c.function == 0xb || c.function == 0x1f) {
+		kt_dec(s, "x2apic_id", c.edx);
+		c.edx = 0;
+	}
+	emit_fields(s, cpuid_entry_fields, COUNT(cpuid_entry_fields), (const uint8_t *)&c,
+		    sizeof(c));
+}
+
 void decode_cpuid2(struct kt_sink *s, const char *name, const void *p, size_t len)
 {
 	const size_t head = offsetof(struct kvm_cpuid2, entries);
@@ -219,7 +238,7 @@ void decode_cpuid2(struct kt_sink *s, const char *name, const void *p, size_t le
 			 load(e + offsetof(struct kvm_cpuid_entry2, function), 4),
 			 load(e + offsetof(struct kvm_cpuid_entry2, index), 4));
 		s->ops->begin(s, key);
-		emit_fields(s, cpuid_entry_fields, COUNT(cpuid_entry_fields), e, esize);
+		decode_cpuid_entry(s, e);
 		s->ops->end(s);
 	}
 	s->ops->end(s);
@@ -492,7 +511,9 @@ static const struct {
 	arg_decoder in, out;
 } ioctl_args[] = {
 	{ KVM_CHECK_EXTENSION, "cap", NULL, decode_cap_arg, NULL },
-	{ KVM_CREATE_VM, "type", NULL, decode_dec_arg, NULL },
+	{ KVM_GET_API_VERSION, NULL, NULL, NULL, NULL },
+	{ KVM_GET_VCPU_MMAP_SIZE, NULL, NULL, NULL, NULL },
+	{ KVM_CREATE_VM, "vm_type", NULL, decode_dec_arg, NULL },
 	{ KVM_CREATE_VCPU, "id", NULL, decode_dec_arg, NULL },
 	{ KVM_SET_TSS_ADDR, "addr", NULL, decode_int_arg, NULL },
 	{ KVM_SET_USER_MEMORY_REGION, "region", NULL, decode_memory_region, NULL },
@@ -641,7 +662,7 @@ const char *kt_event_type_name(uint8_t type)
 
 void decode_event(struct kt_sink *s, const struct kt_event *ev)
 {
-	s->ops->str(s, "type", kt_event_type_name(ev->type));
+	s->ops->str(s, "event", kt_event_type_name(ev->type));
 	kt_dec(s, "vcpu", ev->vcpu);
 	for (size_t i = 0; i < COUNT(event_decoders); i++)
 		if (event_decoders[i].type == ev->type) {

@@ -60,10 +60,14 @@ int kt_escape_bytes(struct kt_buf *b, const uint8_t *p, size_t n, bool json)
 }
 
 /* ---- text: name=value, nested as name={...} ---- */
+/* Top-level fields each start with a space, so a printer appends them to
+ * a line as they come; nested ones are separated by ", ". */
 static void text_sep(struct kt_sink *s, const char *name)
 {
-	if (!s->first[s->depth])
-		puts_(s, s->depth ? ", " : " ");
+	if (!s->depth)
+		put(s, " ", 1);
+	else if (!s->first[s->depth])
+		put(s, ", ", 2);
 	s->first[s->depth] = false;
 	if (name) {
 		puts_(s, name);
