@@ -27,7 +27,7 @@ LDFLAGS   += $(SANFLAGS)
 LDLIBS    += -lzstd -lpthread -lm
 
 .PHONY: all deps test demo bench clean unit e2e
-all: $(BUILD)/kvmtrace guests
+all: $(BUILD)/kvmtrace guests tools
 
 include mk/*.mk
 

@@ -1,6 +1,10 @@
 #include "recorder/xor_keys.h"
 
+#include "recorder/trace_format.h"
+
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,19 +61,56 @@ int kt_xor_remember(struct kt_xor_slot *s, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* Timestamps grow by a near-constant step: their difference compresses,
+ * their XOR does not.  The ioctl body's two clocks are delta-coded. */
+static const size_t clock_fields[] = {
+	offsetof(struct kt_ioctl_body, t_start_ns),
+	offsetof(struct kt_ioctl_body, dur_ns),
+};
+
+static void clocks(const struct kt_xor_slot *s, uint8_t *body, size_t len, bool encode)
+{
+	if ((uint8_t)(s->key >> 16) != KT_REC_IOCTL || len < sizeof(struct kt_ioctl_body) ||
+	    s->len < sizeof(struct kt_ioctl_body))
+		return;
+	for (size_t i = 0; i < sizeof(clock_fields) / sizeof(clock_fields[0]); i++) {
+		uint64_t v, prev;
+
+		memcpy(&v, body + clock_fields[i], 8);
+		memcpy(&prev, s->prev + clock_fields[i], 8);
+		v = encode ? v - prev : v + prev;
+		memcpy(body + clock_fields[i], &v, 8);
+	}
+}
+
+static bool is_clock(const struct kt_xor_slot *s, size_t i)
+{
+	return (uint8_t)(s->key >> 16) == KT_REC_IOCTL &&
+	       i >= offsetof(struct kt_ioctl_body, t_start_ns) &&
+	       i < offsetof(struct kt_ioctl_body, dur_ns) + 8;
+}
+
 int kt_xor_encode(struct kt_xor_slot *s, uint8_t *body, size_t len)
 {
 	size_t n = len < s->len ? len : s->len;
+	uint8_t plain_clocks[16];
 
 	if (fit(s, len))
 		return -ENOMEM;
+	memcpy(plain_clocks, body + offsetof(struct kt_ioctl_body, t_start_ns),
+	       len >= sizeof(struct kt_ioctl_body) ? 16 : 0);
+	clocks(s, body, len, true);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t plain = body[i];
 
+		if (is_clock(s, i) && n >= sizeof(struct kt_ioctl_body))
+			continue;
 		body[i] = plain ^ s->prev[i];
 		s->prev[i] = plain;
 	}
 	memcpy(s->prev + n, body + n, len - n);
+	if (len >= sizeof(struct kt_ioctl_body))
+		memcpy(s->prev + offsetof(struct kt_ioctl_body, t_start_ns), plain_clocks, 16);
 	s->len = len;
 	return 0;
 }
@@ -81,7 +122,9 @@ int kt_xor_decode(struct kt_xor_slot *s, uint8_t *body, size_t len)
 	if (fit(s, len))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		body[i] ^= s->prev[i];
+		if (!(is_clock(s, i) && n >= sizeof(struct kt_ioctl_body)))
+			body[i] ^= s->prev[i];
+	clocks(s, body, len, false);
 	memcpy(s->prev, body, len);
 	s->len = len;
 	return 0;

@@ -1,0 +1,167 @@
+"""record / show / replay / diff end to end, on every configured kernel.
+
+Each test reads as the scenario it checks.  `kernel` (tests/conftest.py)
+runs build/kvmtrace inside the QEMU-booted kernel (or natively where
+/dev/kvm works); traces live under tmp_path, which the VM sees at the same
+path."""
+import json
+import pathlib
+import re
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+GUESTS = REPO / "build" / "guests"
+REWRITE = REPO / "build" / "kt-rewrite"
+
+SEED_FLOW = [
+    "KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
+    "KVM_SET_USER_MEMORY_REGION", "KVM_CREATE_VCPU", "KVM_GET_VCPU_MMAP_SIZE",
+    "KVM_GET_SREGS", "KVM_SET_SREGS", "KVM_SET_REGS", "KVM_RUN", "KVM_GET_REGS",
+]
+
+TRUNCATED = 16
+BAD_INPUT = 4
+
+
+def record(kernel, tmp_path, guest, *args, name=None):
+    out = tmp_path / f"{name or guest}.zst"
+    r = kernel.run(["record", str(GUESTS / f"{guest}.bin"), "-o", str(out), "--force", *args])
+    assert r.returncode == 0, r.stderr
+    assert f"trace written to {out}" in r.stderr
+    return out
+
+
+def requests_in_order(show_text):
+    return [m.group(1) for m in re.finditer(r"ioctl\((KVM_[A-Z0-9_]+)", show_text)]
+
+
+def is_subsequence(needle, hay):
+    it = iter(hay)
+    return all(any(x == y for y in it) for x in needle)
+
+
+def test_show_lists_the_seed_flow_in_order(kernel, tmp_path):
+    trace = record(kernel, tmp_path, "hello")
+    r = kernel.run(["show", str(trace)])
+    assert r.returncode == 0, r.stderr
+    reqs = requests_in_order(r.stdout)
+    assert is_subsequence(SEED_FLOW, reqs), reqs
+    assert reqs[-1] == "KVM_GET_REGS"
+    exits = re.findall(r"ioctl\(KVM_RUN\) = 0 -> (\w+)", r.stdout)
+    assert exits == ["IO"] * 14 + ["HLT"]
+    assert 'vcpu0 ioctl(KVM_RUN) = 0 -> IO direction=out port=0xe9 size=1 count=1 data="H"' \
+        in r.stdout
+    assert "cr0=0x80050033 [PE MP ET NE WP AM PG]" in r.stdout
+
+
+def test_json_lines_parse_and_agree_with_the_text(kernel, tmp_path):
+    trace = record(kernel, tmp_path, "hello")
+    text = kernel.run(["show", str(trace)]).stdout
+    r = kernel.run(["show", "--json", str(trace)])
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [e["index"] for e in events] == list(range(len(events)))
+    reqs = [e["ioctl"]["request_name"] for e in events if e["event"] == "ioctl"]
+    assert reqs == requests_in_order(text)
+    runs = [e for e in events if e["event"] == "ioctl" and e["ioctl"]["request_name"] == "KVM_RUN"]
+    assert runs[0]["exit"]["reason_name"] == "IO"
+    assert runs[0]["exit"]["io"]["port"] == 0xE9 and runs[0]["exit"]["io"]["data"] == "H"
+    snaps = [e for e in events if e["event"] == "snapshot"]
+    assert len(snaps) == len(runs), "a regs+sregs snapshot at every exit"
+    assert events[-1]["event"] == "end" and events[-1]["reason_name"] == "halted"
+
+
+def test_show_stats_and_header(kernel, tmp_path):
+    trace = record(kernel, tmp_path, "hello")
+    r = kernel.run(["show", "--stats", str(trace)])
+    assert r.returncode == 0
+    assert re.search(r"^IO\s+14\s", r.stdout, re.M) and re.search(r"^HLT\s+1\s", r.stdout, re.M)
+    r = kernel.run(["show", "--header", "--json", str(trace)])
+    hdr = json.loads(r.stdout)
+    assert hdr["api_version"] == 12
+    assert hdr["guest_name"] == "hello.bin"
+    assert hdr["caps"]["KVM_CAP_SYNC_REGS"] > 0
+    assert hdr["kernel_release"] == kernel.release
+
+
+def test_a_recorder_killed_with_sigkill_leaves_a_readable_prefix(kernel, tmp_path):
+    trace = tmp_path / "killed.zst"
+    guest = GUESTS / "portloop.bin"
+    kernel.sh(f"{REPO}/build/kvmtrace record {guest} --guest-arg 100000000 --timeout 0 "
+              f"-o {trace} >/dev/null 2>&1 & pid=$!; sleep 1.5; kill -9 $pid; wait $pid; true")
+    r = kernel.run(["show", str(trace)])
+    assert r.returncode == TRUNCATED, r.stderr
+    m = re.search(r"trace truncated after event (\d+)", r.stderr)
+    assert m and int(m.group(1)) > 100, r.stderr
+    assert "KVM_RUN" in r.stdout
+
+
+def test_replay_on_the_recording_kernel_is_identical(kernel, tmp_path):
+    trace = record(kernel, tmp_path, "hello")
+    r = kernel.run(["replay", str(trace)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 divergences" in r.stderr
+
+
+def test_two_recordings_of_one_guest_diff_clean(kernel, tmp_path):
+    a = record(kernel, tmp_path, "hello", name="a")
+    b = record(kernel, tmp_path, "hello", name="b")
+    r = kernel.run(["diff", str(a), str(b)])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def first_io_run(kernel, trace):
+    r = kernel.run(["show", "--json", str(trace)])
+    for e in map(json.loads, r.stdout.splitlines()):
+        if e["event"] == "ioctl" and e["ioctl"]["request_name"] == "KVM_RUN":
+            return e["index"]
+    raise AssertionError("no KVM_RUN")
+
+
+def test_one_changed_field_is_reported_at_that_event_and_field(kernel, tmp_path):
+    a = record(kernel, tmp_path, "hello", name="a")
+    b = tmp_path / "b.zst"
+    index = first_io_run(kernel, a)
+    # kt_run_out: 32 bytes of head, 256 of exit union, then the OUT data.
+    assert kernel.sh(f"{REWRITE} {a} {b} --flip-out {index} 288").returncode == 0
+    r = kernel.run(["diff", str(a), str(b)])
+    assert r.returncode == 1
+    assert f"@@ event {index} / {index}: vcpu0 ioctl(KVM_RUN) -> IO @@" in r.stdout
+    assert '-  exit.io.data="H"' in r.stdout and '+  exit.io.data="I"' in r.stdout
+    assert r.stdout.count("@@") == 2, r.stdout
+    r = kernel.run(["replay", str(b)])
+    assert r.returncode == 1
+    assert f'event {index} (vcpu0 KVM_RUN): exit.io.data: "I" -> "H"' in r.stdout
+
+
+def test_traces_of_different_lengths_align(kernel, tmp_path):
+    a = record(kernel, tmp_path, "hello", name="a")
+    b = tmp_path / "b.zst"
+    index = first_io_run(kernel, a) + 4  # a later IO exit
+    assert kernel.sh(f"{REWRITE} {a} {b} --drop {index}").returncode == 0
+    r = kernel.run(["diff", str(a), str(b)])
+    assert r.returncode == 1
+    assert re.findall(r"^- event (\d+)", r.stdout, re.M) == [str(index)], r.stdout
+    assert "+ event" not in r.stdout and "@@" not in r.stdout
+    assert "0 events with 0 fields changed, 1 only in old, 0 only in new" in r.stderr
+
+
+def test_truncated_and_corrupt_traces_fail_with_one_line(kernel, tmp_path):
+    a = record(kernel, tmp_path, "hello", name="a")
+    cut = tmp_path / "cut.zst"
+    assert kernel.sh(f"{REWRITE} {a} {cut} --truncate-after 20").returncode == 0
+    for cmd in (["replay", str(cut)], ["diff", str(a), str(cut)]):
+        r = kernel.run(cmd)
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert "trace truncated" in r.stderr.strip().splitlines()[-1]
+    r = kernel.run(["show", str(cut)])
+    assert r.returncode == TRUNCATED
+    bad = tmp_path / "bad.zst"
+    data = bytearray(a.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(data)
+    for cmd in (["replay", str(bad)], ["diff", str(a), str(bad)]):
+        r = kernel.run(cmd)
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert len(r.stderr.strip().splitlines()) <= 2

@@ -1,0 +1,91 @@
+/* Test-only trace rewriter: copies a trace event by event through the real
+ * reader and writer, changing exactly one thing, so tests can check that
+ * diff and replay point at exactly that event and field.
+ *   kt-rewrite IN OUT --flip-out EVENT OFFSET   XOR 0x01 into byte OFFSET of
+ *                                               an ioctl event's out bytes
+ *   kt-rewrite IN OUT --drop EVENT              leave one event out
+ *   kt-rewrite IN OUT --truncate-after EVENT    stop without an END record */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/trace_reader.h"
+#include "recorder/trace_writer.h"
+
+enum action { FLIP_OUT, DROP, TRUNCATE };
+
+static int copy_event(struct kt_writer *w, const struct kt_event *ev, uint8_t *scratch)
+{
+	switch (ev->type) {
+	case KT_REC_IOCTL:
+		memcpy(scratch, ev->out, ev->ioctl->out_len);
+		kt_writer_ioctl(w, ev->vcpu, ev->ioctl, ev->in, scratch);
+		return 0;
+	case KT_REC_SNAPSHOT:
+		kt_writer_snapshot(w, ev->vcpu, (const void *)ev->body);
+		return 0;
+	case KT_REC_MEMWRITE:
+		kt_writer_memwrite(w, *(const uint64_t *)ev->body, ev->body + 8, ev->len - 8);
+		return 0;
+	case KT_REC_DIGEST:
+		kt_writer_digest(w, (const void *)ev->body,
+				 (const uint64_t *)(ev->body + sizeof(struct kt_digest_body)));
+		return 0;
+	case KT_REC_END:
+		kt_writer_end(w, (const void *)ev->body);
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	enum action act;
+	unsigned long long target, offset = 0;
+	struct kt_reader *r;
+	struct kt_writer *w;
+	struct kt_event ev;
+	const uint8_t *hdr;
+	size_t hlen;
+	int err, ret;
+	static uint8_t scratch[1 << 20];
+
+	if (argc < 5 || (strcmp(argv[3], "--flip-out") == 0 && argc < 6)) {
+		fprintf(stderr, "usage: kt-rewrite IN OUT --flip-out EVENT OFFSET | "
+			"--drop EVENT | --truncate-after EVENT\n");
+		return 2;
+	}
+	act = !strcmp(argv[3], "--flip-out") ? FLIP_OUT : !strcmp(argv[3], "--drop") ? DROP :
+	      TRUNCATE;
+	target = strtoull(argv[4], NULL, 0);
+	if (act == FLIP_OUT)
+		offset = strtoull(argv[5], NULL, 0);
+	if (!(r = kt_reader_open(argv[1], &err)) || !(w = kt_writer_open(argv[2], true, &err))) {
+		fprintf(stderr, "kt-rewrite: %s\n", kt_reader_strerror(err));
+		return 2;
+	}
+	hdr = kt_reader_header(r, &hlen);
+	kt_writer_header(w, hdr, hlen);
+	while ((ret = kt_reader_next(r, &ev)) == 1) {
+		uint64_t i = kt_reader_index(r) - 1;
+
+		if (i == target && act == DROP)
+			continue;
+		if (i == target && act == FLIP_OUT) {
+			if (ev.type != KT_REC_IOCTL || offset >= ev.ioctl->out_len) {
+				fprintf(stderr, "kt-rewrite: event %llu has no out byte %llu\n",
+					target, offset);
+				return 2;
+			}
+			memcpy(scratch, ev.out, ev.ioctl->out_len);
+			scratch[offset] ^= 1;
+			kt_writer_ioctl(w, ev.vcpu, ev.ioctl, ev.in, scratch);
+			continue;
+		}
+		copy_event(w, &ev, scratch);
+		if (i == target && act == TRUNCATE)
+			break;
+	}
+	kt_reader_close(r);
+	return kt_writer_close(w) ? 2 : 0;
+}
