@@ -4,8 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* Agreement needed after a resynchronisation point, so that a key that
- * merely recurs (another IO exit) does not count as being back in step. */
+/* Equal keys needed after an edit to count as back in step, so that a key
+ * that merely recurs (another IO exit) does not end the search early. */
 #define CONFIRM 4
 
 struct window {
@@ -71,52 +71,109 @@ static int emit_one(struct window *a, struct window *b, enum kt_align_op op,
 	return ret;
 }
 
-/* Do a from i and b from j agree for CONFIRM events (or to both ends)? */
-static bool agrees(const struct window *a, size_t i, const struct window *b, size_t j)
+/* Myers' O(ND) search over the two windows for the fewest edits (d) that
+ * lead to a point where the streams agree again: a run of CONFIRM equal
+ * keys, or the ends of both windows.  v[d] keeps each round's furthest
+ * points so the path can be walked back. */
+struct search {
+	size_t max_d;
+	long *v;      /* (max_d + 1) rounds of 2 * max_d + 3 diagonals */
+	size_t width;
+};
+
+static long *round_v(struct search *s, size_t d)
 {
-	for (size_t k = 0; k < CONFIRM; k++) {
-		bool ea = i + k >= a->len, eb = j + k >= b->len;
-
-		if (ea || eb) {
-			bool a_done = ea && a->eof, b_done = eb && b->eof;
-
-			/* A stream that ended agrees only with one that ended
-			 * too; past a full window, agreement is all we can see. */
-			if (a_done || b_done)
-				return a_done && b_done;
-			return true;
-		}
-		if (key_at(a, i + k) != key_at(b, j + k))
-			return false;
-	}
-	return true;
+	return s->v + d * s->width + s->max_d + 1;  /* index by k in -d..d */
 }
 
-/* The nearest resynchronisation point, by increasing i + j. */
-static bool resync(const struct window *a, const struct window *b, size_t max_d,
-		   size_t *ri, size_t *rj)
+static bool synced(const struct window *a, const struct window *b, size_t x, size_t y,
+		   size_t snake)
 {
-	for (size_t d = 1; d <= max_d; d++)
-		for (size_t i = 0; i <= d; i++) {
-			size_t j = d - i;
+	if (snake >= CONFIRM)
+		return true;
+	return x == a->len && y == b->len;  /* as far as the windows reach */
+}
 
-			if (i > a->len || j > b->len)
+/* Returns the d found (or -1) and the end point of the synced snake. */
+static long myers(struct search *s, const struct window *a, const struct window *b,
+		  size_t *end_x, size_t *end_y)
+{
+	for (size_t d = 0; d <= s->max_d; d++) {
+		long *v = round_v(s, d), *prev = d ? round_v(s, d - 1) : NULL;
+
+		for (long k = -(long)d; k <= (long)d; k += 2) {
+			long x;
+			size_t snake = 0;
+
+			if (d == 0)
+				x = 0;
+			else if (k == -(long)d || (k != (long)d && prev[k - 1] < prev[k + 1]))
+				x = prev[k + 1];      /* down: an insertion */
+			else
+				x = prev[k - 1] + 1;  /* right: a deletion */
+			if (x > (long)a->len || x - k > (long)b->len || x - k < 0) {
+				v[k] = -1;
 				continue;
-			if ((i == a->len && a->eof && j == b->len && b->eof) ||
-			    (i < a->len && j < b->len && agrees(a, i, b, j))) {
-				*ri = i;
-				*rj = j;
-				return true;
+			}
+			while ((size_t)x < a->len && (size_t)(x - k) < b->len &&
+			       key_at(a, (size_t)x) == key_at(b, (size_t)(x - k))) {
+				x++;
+				snake++;
+			}
+			v[k] = x;
+			if (d && synced(a, b, (size_t)x, (size_t)(x - k), snake)) {
+				*end_x = (size_t)x;
+				*end_y = (size_t)(x - k);
+				return (long)d;
 			}
 		}
-	return false;
+	}
+	return -1;
 }
 
-static int step(struct window *a, struct window *b, size_t max_d, kt_align_emit emit,
-		void *ctx)
+/* Walk the path back from (x, y) and emit it forwards: equal runs, one
+ * delete or insert per round. */
+static int emit_path(struct search *s, struct window *a, struct window *b, long d,
+		     size_t x, size_t y, kt_align_emit emit, void *ctx)
 {
-	size_t i, j;
+	enum kt_align_op *ops = malloc((x + y + 1) * sizeof(*ops));
+	size_t n = 0;
 	int ret = 0;
+
+	if (!ops)
+		return -ENOMEM;
+	for (; d > 0; d--) {
+		long k = (long)x - (long)y, *prev = round_v(s, (size_t)d - 1);
+		bool down = k == -d || (k != d && prev[k - 1] < prev[k + 1]);
+		long px = down ? prev[k + 1] : prev[k - 1];
+		size_t sx = down ? (size_t)px : (size_t)px + 1;  /* after the edit */
+
+		while (x > sx) {
+			ops[n++] = KT_ALIGN_EQUAL;
+			x--;
+			y--;
+		}
+		ops[n++] = down ? KT_ALIGN_INSERT : KT_ALIGN_DELETE;
+		if (down)
+			y--;
+		else
+			x--;
+	}
+	while (x > 0) {
+		ops[n++] = KT_ALIGN_EQUAL;
+		x--;
+	}
+	while (!ret && n)
+		ret = emit_one(a, b, ops[--n], emit, ctx);
+	free(ops);
+	return ret;
+}
+
+static int step(struct search *sr, struct window *a, struct window *b,
+		kt_align_emit emit, void *ctx)
+{
+	size_t x, y;
+	long d;
 
 	if (a->len && b->len && key_at(a, 0) == key_at(b, 0))
 		return emit_one(a, b, KT_ALIGN_EQUAL, emit, ctx);
@@ -124,13 +181,15 @@ static int step(struct window *a, struct window *b, size_t max_d, kt_align_emit 
 		return emit_one(a, b, KT_ALIGN_INSERT, emit, ctx);
 	if (!b->len)
 		return emit_one(a, b, KT_ALIGN_DELETE, emit, ctx);
-	if (!resync(a, b, max_d, &i, &j))
-		i = j = 1;  /* too far apart: one change at a time keeps memory bounded */
-	while (!ret && i--)
-		ret = emit_one(a, b, KT_ALIGN_DELETE, emit, ctx);
-	while (!ret && j--)
-		ret = emit_one(a, b, KT_ALIGN_INSERT, emit, ctx);
-	return ret;
+	d = myers(sr, a, b, &x, &y);
+	if (d < 0) {
+		/* Too far apart to find within max_d: one change at a time keeps
+		 * memory bounded and every event reported. */
+		int ret = emit_one(a, b, KT_ALIGN_DELETE, emit, ctx);
+
+		return ret ? ret : emit_one(a, b, KT_ALIGN_INSERT, emit, ctx);
+	}
+	return emit_path(sr, a, b, d, x, y, emit, ctx);
 }
 
 static void drain(struct window *w)
@@ -147,18 +206,21 @@ int kt_align(struct kt_align_src *old_src, struct kt_align_src *new_src,
 	     const struct kt_align_opts *opts, kt_align_emit emit, void *ctx)
 {
 	size_t cap = opts && opts->window ? opts->window : 4096;
-	size_t max_d = opts && opts->max_d ? opts->max_d : 256;
+	struct search sr = { .max_d = opts && opts->max_d ? opts->max_d : 256 };
 	struct window a, b;
 	int ret;
 
-	if (max_d > cap)
-		max_d = cap;
-	ret = window_init(&a, old_src, cap);
+	if (sr.max_d > cap)
+		sr.max_d = cap;
+	sr.width = 2 * sr.max_d + 3;
+	sr.v = malloc((sr.max_d + 1) * sr.width * sizeof(*sr.v));
+	ret = sr.v ? window_init(&a, old_src, cap) : -ENOMEM;
 	if (!ret)
 		ret = window_init(&b, new_src, cap);
 	while (!ret && ((ret = fill(&a)) == 0 && (ret = fill(&b)) == 0) && (a.len || b.len))
-		ret = step(&a, &b, max_d, emit, ctx);
+		ret = step(&sr, &a, &b, emit, ctx);
 	drain(&a);
 	drain(&b);
+	free(sr.v);
 	return ret;
 }

@@ -1,10 +1,10 @@
 /* Aligning two event streams for diff, in bounded memory: a windowed
  * shortest-edit alignment.  Matching heads pass through at once; at a
- * mismatch the aligner looks for the nearest point (fewest skipped events,
- * i + j) where the two streams agree again for a few events, and reports
- * the skipped events as deletions and insertions.  So one extra or missing
- * exit is one insertion or deletion, not a cascade; memory is two windows
- * whatever the length. */
+ * mismatch a Myers O(ND) search over the two windows finds the fewest
+ * deletions and insertions that bring the streams back in step (a few equal
+ * keys in a row), and that stretch is emitted.  So one extra or missing exit
+ * is one insertion or deletion, not a cascade; memory is two windows and
+ * the search rounds, whatever the length. */
 #ifndef KVMTRACE_ALIGN_H
 #define KVMTRACE_ALIGN_H
 
