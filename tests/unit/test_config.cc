@@ -11,24 +11,27 @@ extern "C" {
 
 namespace {
 
+// The options point into argv, so Parsed keeps the strings alive.
 struct Parsed {
 	int ret;
 	struct kt_run_options o;
 	std::string error;
+	std::vector<std::string> args;
 };
 
 Parsed parse(std::vector<std::string> args, bool record = false)
 {
+	Parsed p;
 	std::vector<char *> argv;
-	args.insert(args.begin(), record ? "record" : "run");
-	for (auto &a : args)
+	p.args = std::move(args);
+	p.args.insert(p.args.begin(), record ? "record" : "run");
+	for (auto &a : p.args)
 		argv.push_back(a.data());
 	argv.push_back(nullptr);
-	Parsed p;
 	kt_run_options_init(&p.o);
 	p.o.allow_record_options = record;
 	kt_clear_error();
-	p.ret = kt_parse_run_options((int)args.size(), argv.data(), &p.o);
+	p.ret = kt_parse_run_options((int)p.args.size(), argv.data(), &p.o);
 	p.error = kt_last_error();
 	return p;
 }
