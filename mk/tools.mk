@@ -9,3 +9,9 @@ $(BUILD)/bare-loop: $(BUILD)/obj/bench/bare_loop.o $(LIBKT)
 
 .PHONY: tools
 tools: $(TOOLS)
+
+$(BUILD)/synth-trace: $(BUILD)/obj/bench/synth_trace.o $(LIBKT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+TOOLS += $(BUILD)/synth-trace
+tools: $(BUILD)/synth-trace

@@ -13,13 +13,14 @@
 #include "replayer/align.h"
 #include "replayer/field_diff.h"
 
-/* An event kept while the aligner needs it: decoded once into flat fields. */
+/* An event kept while the aligner needs it: its raw record, decoded only
+ * when it has to be (most aligned pairs are byte-identical). */
 struct item {
 	uint64_t index;
-	char context[64];
-	struct kt_field *fields;
-	size_t nfields;
-	char *pool;
+	uint8_t type;
+	uint16_t vcpu;
+	uint32_t len;
+	uint8_t body[];
 };
 
 struct side {
@@ -33,8 +34,25 @@ struct differ {
 	const struct kt_diff_opts *o;
 	struct kt_diff_result *res;
 	struct item *cur_old, *cur_new;
+	struct kt_sink a, b;
 	bool event_changed;
+	bool skip_clocks;  /* the ioctl clocks are ignored: compare around them */
+	char context[64];
 };
+
+/* The event view of an item, as the reader would give it. */
+static struct kt_event item_event(const struct item *it)
+{
+	struct kt_event ev = { .type = it->type, .vcpu = it->vcpu, .body = it->body,
+			       .len = it->len };
+
+	if (it->type == KT_REC_IOCTL) {
+		ev.ioctl = (const void *)it->body;
+		ev.in = it->body + sizeof(*ev.ioctl);
+		ev.out = ev.in + ev.ioctl->in_len;
+	}
+	return ev;
+}
 
 static uint32_t exit_reason(const struct kt_event *ev)
 {
@@ -45,13 +63,23 @@ static uint32_t exit_reason(const struct kt_event *ev)
 	return reason;
 }
 
-/* What must match for two events to align: kind, vCPU, request, exit. */
+/* What must match for two events to align: kind, vCPU, request, exit
+ * reason and, for IO, the port and direction. */
 static uint64_t event_key(const struct kt_event *ev)
 {
 	uint64_t k = (uint64_t)ev->type << 56 | (uint64_t)ev->vcpu << 40;
 
-	if (ev->type == KT_REC_IOCTL)
-		k ^= (uint64_t)ev->ioctl->request * 0x9e3779b97f4a7c15ull ^ exit_reason(ev);
+	if (ev->type == KT_REC_IOCTL) {
+		uint32_t reason = exit_reason(ev);
+
+		k ^= (uint64_t)ev->ioctl->request * 0x9e3779b97f4a7c15ull ^ reason;
+		if (reason == KVM_EXIT_IO) {
+			struct kvm_run run;
+
+			memcpy(&run, ev->out, sizeof(struct kt_run_out));
+			k ^= (uint64_t)run.io.port << 8 ^ (uint64_t)run.io.direction << 24;
+		}
+	}
 	return k;
 }
 
@@ -77,65 +105,64 @@ static void describe(const struct kt_event *ev, char *buf, size_t size)
 	}
 }
 
-/* Copy the sink's fields out: the item outlives the reader's buffers. */
-static struct item *make_item(struct side *s, const struct kt_event *ev, uint64_t index)
+static const char *item_context(struct differ *d, const struct item *it)
 {
-	struct item *it = calloc(1, sizeof(*it));
-	size_t n;
+	struct kt_event ev = item_event(it);
 
-	if (!it)
-		return NULL;
-	kt_sink_reset(&s->sink);
-	decode_event(&s->sink, ev);
-	n = kt_sink_nfields(&s->sink);
-	it->index = index;
-	describe(ev, it->context, sizeof(it->context));
-	it->fields = malloc((n + 1) * sizeof(*it->fields));
-	it->pool = malloc(s->sink.pool.len + 1);
-	if (!it->fields || !it->pool) {
-		free(it->fields);
-		free(it->pool);
-		free(it);
-		return NULL;
-	}
-	memcpy(it->pool, s->sink.pool.data, s->sink.pool.len);
-	kt_sink_fields(&s->sink, it->fields, n);
-	for (size_t i = 0; i < n; i++) {  /* rebase onto our copy of the pool */
-		it->fields[i].path = it->pool + (it->fields[i].path - (const char *)s->sink.pool.data);
-		it->fields[i].value = it->pool + (it->fields[i].value - (const char *)s->sink.pool.data);
-	}
-	it->nfields = n;
-	return it;
+	describe(&ev, d->context, sizeof(d->context));
+	return d->context;
 }
 
-static void free_item(struct item *it)
+static bool raw_equal(const struct differ *d, const struct item *a, const struct item *b)
 {
-	if (!it)
-		return;
-	free(it->fields);
-	free(it->pool);
-	free(it);
+	const size_t clocks = offsetof(struct kt_ioctl_body, t_start_ns);
+	const size_t after = offsetof(struct kt_ioctl_body, dur_ns) + 8;
+
+	if (a->type != b->type || a->vcpu != b->vcpu || a->len != b->len)
+		return false;
+	if (a->type != KT_REC_IOCTL || !d->skip_clocks || a->len < after)
+		return memcmp(a->body, b->body, a->len) == 0;
+	return memcmp(a->body, b->body, clocks) == 0 &&
+	       memcmp(a->body + after, b->body + after, a->len - after) == 0;
 }
 
 static int side_next(void *ctx, uint64_t *key, void **item)
 {
 	struct side *s = ctx;
 	struct kt_event ev;
+	struct item *it;
 	int ret = kt_reader_next(s->r, &ev);
 
 	if (ret <= 0) {
 		s->error = ret;
 		return ret;
 	}
+	if (!(it = malloc(sizeof(*it) + ev.len)))
+		return -ENOMEM;
+	*it = (struct item){ .index = kt_reader_index(s->r) - 1, .type = ev.type,
+			     .vcpu = ev.vcpu, .len = ev.len };
+	memcpy(it->body, ev.body, ev.len);
 	*key = event_key(&ev);
-	*item = make_item(s, &ev, kt_reader_index(s->r) - 1);
-	return *item ? 1 : -ENOMEM;
+	*item = it;
+	return 1;
 }
 
 static void side_release(void *ctx, void *item)
 {
 	(void)ctx;
-	free_item(item);
+	free(item);
+}
+
+static size_t flat_fields(struct kt_sink *s, const struct item *it, struct kt_field **out)
+{
+	struct kt_event ev = item_event(it);
+	size_t n;
+
+	kt_sink_reset(s);
+	decode_event(s, &ev);
+	n = kt_sink_nfields(s);
+	*out = malloc((n + 1) * sizeof(**out));
+	return *out ? kt_sink_fields(s, *out, n) : 0;
 }
 
 static void field_report(void *ctx, const char *path, const char *a, const char *b)
@@ -143,7 +170,7 @@ static void field_report(void *ctx, const char *path, const char *a, const char 
 	struct differ *d = ctx;
 	struct kt_diff_item di = {
 		.kind = KT_DIFF_FIELD, .old_index = d->cur_old->index,
-		.new_index = d->cur_new->index, .context = d->cur_old->context,
+		.new_index = d->cur_new->index, .context = item_context(d, d->cur_old),
 		.path = path, .old_value = a, .new_value = b,
 	};
 
@@ -152,27 +179,43 @@ static void field_report(void *ctx, const char *path, const char *a, const char 
 	d->o->report(d->o->ctx, &di);
 }
 
+static void compare_pair(struct differ *d, struct item *oi, struct item *ni)
+{
+	struct kt_field *fa, *fb;
+	size_t na, nb;
+
+	if (raw_equal(d, oi, ni))
+		return;
+	d->cur_old = oi;
+	d->cur_new = ni;
+	d->event_changed = false;
+	na = flat_fields(&d->a, oi, &fa);
+	nb = flat_fields(&d->b, ni, &fb);
+	if (fa && fb)
+		kt_field_diff(fa, na, fb, nb, d->o->ignore, d->o->only, field_report, d);
+	free(fa);
+	free(fb);
+	d->res->changed_events += d->event_changed;
+}
+
 static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, uint64_t bi)
 {
 	struct differ *d = ctx;
-	struct item *oi = a, *ni = b;
 	struct kt_diff_item di = { .old_index = ai, .new_index = bi };
 
 	if (op == KT_ALIGN_EQUAL) {
-		d->cur_old = oi;
-		d->cur_new = ni;
-		d->event_changed = false;
-		kt_field_diff(oi->fields, oi->nfields, ni->fields, ni->nfields, d->o->ignore,
-			      d->o->only, field_report, d);
-		d->res->changed_events += d->event_changed;
+		compare_pair(d, a, b);
 		return 0;
 	}
 	di.kind = op == KT_ALIGN_DELETE ? KT_DIFF_DELETED : KT_DIFF_INSERTED;
-	di.context = op == KT_ALIGN_DELETE ? oi->context : ni->context;
-	if (op == KT_ALIGN_DELETE)
+	di.context = item_context(d, op == KT_ALIGN_DELETE ? a : b);
+	if (op == KT_ALIGN_DELETE) {
+		di.old_index = ((struct item *)a)->index;
 		d->res->deleted++;
-	else
+	} else {
+		di.new_index = ((struct item *)b)->index;
 		d->res->inserted++;
+	}
 	d->o->report(d->o->ctx, &di);
 	return 0;
 }
@@ -243,6 +286,10 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	kt_sink_flat(&d.a);
+	kt_sink_flat(&d.b);
+	d.skip_clocks = kt_pathset_match(o->ignore, "ioctl.t_start_ns") &&
+			kt_pathset_match(o->ignore, "ioctl.dur_ns");
 	if ((ret = open_side(&a, o->old_path)) || (ret = open_side(&b, o->new_path)))
 		goto out;
 	diff_headers(&d, &a, &b);
@@ -260,5 +307,7 @@ out:
 		close_side(&a);
 	if (b.r)
 		close_side(&b);
+	kt_sink_free(&d.a);
+	kt_sink_free(&d.b);
 	return ret;
 }
