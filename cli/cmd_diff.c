@@ -64,7 +64,7 @@ static void print_text(struct diff_cli *c, const struct kt_diff_item *d)
 {
 	switch (d->kind) {
 	case KT_DIFF_HEADER:
-		printf("header %s: %s -> %s\n", d->path, d->old_value ? d->old_value : "(absent)",
+		printf("%s: %s -> %s\n", d->path, d->old_value ? d->old_value : "(absent)",
 		       d->new_value ? d->new_value : "(absent)");
 		return;
 	case KT_DIFF_DELETED:

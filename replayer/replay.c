@@ -21,7 +21,7 @@
 
 const char *const kt_default_ignores[] = {
 	"ioctl.t_start_ns", "ioctl.dur_ns", "ioctl.new_fd", "*.userspace_addr",
-	"cpuid.*.apic_id", "cpuid.*.x2apic_id",
+	"*cpuid.*.apic_id", "*cpuid.*.x2apic_id",
 	"header.recorded_at_ns", "header.kvmtrace_version", NULL,
 };
 

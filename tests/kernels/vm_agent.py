@@ -1,0 +1,152 @@
+"""The command agent inside a kvmvm guest: PID 1 after vm_init.sh, running
+under the host's python3 in the host tree (chroot).  It talks to kvmvm.py
+over the virtio-serial port named org.kvmtrace.ctl, one command at a time.
+
+Protocol, both ways a JSON header line followed by raw bytes it announces:
+  agent -> host  {"hello": 1, "release": uname -r, "kvm": "" or why not, "init_log"}
+  host -> agent  {"argv": [...], "cwd", "env", "timeout", "stdin_len"} + stdin
+  agent -> host  {"returncode", "timed_out", "error", "stdout_len", "stderr_len"}
+                 + stdout + stderr
+Each command runs in its own session; on timeout, and when it ends, its
+process group is killed, so nothing it started outlives it.
+"""
+import fcntl
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+PORT_NAME = "org.kvmtrace.ctl"
+KVM_GET_API_VERSION = 0xAE00
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/root",
+    "LANG": "C.UTF-8",
+    "TERM": "dumb",
+    "KVMVM_GUEST": "1",
+}
+# Output still arriving this long after a timed-out command was killed
+# belongs to something that left its process group; stop waiting for it.
+DRAIN_SECONDS = 5
+
+
+def find_port():
+    for entry in pathlib.Path("/sys/class/virtio-ports").iterdir():
+        name = entry / "name"
+        if name.exists() and name.read_text().strip() == PORT_NAME:
+            return "/dev/" + entry.name
+    raise SystemExit(f"kvmvm-agent: no virtio port named {PORT_NAME}")
+
+
+def kvm_problem():
+    """'' when /dev/kvm works, else why not."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError as e:
+        return f"open /dev/kvm: {e.strerror}"
+    try:
+        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+    except OSError as e:
+        return f"KVM_GET_API_VERSION: {e.strerror}"
+    finally:
+        os.close(fd)
+    return "" if version == 12 else f"KVM API version {version}, want 12"
+
+
+class Channel:
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+
+    def _fill(self):
+        # A port reads as end-of-file while the host side is not connected;
+        # the host connects before we boot, so this only bridges a race.
+        while True:
+            chunk = os.read(self.fd, 1 << 16)
+            if chunk:
+                self.buf += chunk
+                return
+            time.sleep(0.02)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            self._fill()
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def send(self, header, *payloads):
+        data = json.dumps(header).encode() + b"\n" + b"".join(payloads)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def reap_orphans():
+    # As PID 1 we inherit whatever the commands left behind.
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def run(req, stdin):
+    env = dict(BASE_ENV)
+    env.update(req.get("env") or {})
+    try:
+        proc = subprocess.Popen(
+            [os.fsencode(a) for a in req["argv"]], cwd=req.get("cwd"), env=env,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as e:
+        err = {"errno": e.errno, "strerror": e.strerror,
+               "filename": os.fsdecode(e.filename) if e.filename is not None else None}
+        return {"error": err, "returncode": None, "timed_out": False}, b"", b""
+    timed_out = False
+    try:
+        out, err = proc.communicate(stdin or None, timeout=req.get("timeout"))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        kill_group(proc.pid)
+        try:
+            out, err = proc.communicate(timeout=DRAIN_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    kill_group(proc.pid)
+    return {"error": None, "returncode": proc.returncode, "timed_out": timed_out}, out, err
+
+
+def main():
+    chan = Channel(os.open(find_port(), os.O_RDWR))
+    init_log = pathlib.Path("/run/kvmvm-init.log")
+    chan.send({"hello": 1, "release": os.uname().release, "kvm": kvm_problem(),
+               "init_log": init_log.read_text() if init_log.exists() else ""})
+    while True:
+        req = json.loads(chan.line())
+        stdin = chan.exact(req.get("stdin_len", 0))
+        header, out, err = run(req, stdin)
+        reap_orphans()
+        header.update(stdout_len=len(out), stderr_len=len(err))
+        chan.send(header, out, err)
+
+
+if __name__ == "__main__":
+    main()
