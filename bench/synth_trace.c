@@ -2,8 +2,9 @@
  * of KVM_RUN IO exits, each with its regs+sregs snapshot, written through
  * the real writer.
  *   synth-trace OUT.zst EXITS [EDIT_EVERY]
- * EDIT_EVERY > 0 drops one exit in every EDIT_EVERY and changes a data byte
- * in another, so two synthetic traces differ the way two runs might.
+ * EDIT_EVERY > 0 adds one exit on another port in every EDIT_EVERY and
+ * changes a data byte in another, so two synthetic traces differ by scattered
+ * insertions and changed fields.
  * Prints the writer's rate: "events N seconds S events_per_s R bytes_per_exit B". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include "recorder/trace_header.h"
 #include "recorder/trace_writer.h"
 
-static void put_exit(struct kt_writer *w, uint64_t i, uint64_t t, uint8_t data)
+static void put_exit(struct kt_writer *w, uint64_t i, uint64_t t, uint16_t port,
+		     uint8_t data)
 {
 	static struct kvm_run run_page;  /* kt_run_out is its first bytes */
 	static uint8_t out[sizeof(struct kt_run_out) + 1];
@@ -29,7 +31,7 @@ static void put_exit(struct kt_writer *w, uint64_t i, uint64_t t, uint8_t data)
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = KVM_EXIT_IO_OUT;
 	run->io.size = 1;
-	run->io.port = 0x10;
+	run->io.port = port;
 	run->io.count = 1;
 	run->io.data_offset = 4096;
 	memcpy(out, run, sizeof(struct kt_run_out));
@@ -68,8 +70,8 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < n; i++) {
 		t += 40000 + (i * 104729) % 3000;
 		if (every && i % every == every / 2)
-			continue;
-		put_exit(w, i, t, every && i % every == every / 3 ? 'Y' : 'X');
+			put_exit(w, i, t, 0x80, 'Z');
+		put_exit(w, i, t, 0x10, every && i % every == every / 3 ? 'Y' : 'X');
 	}
 	end.events = kt_writer_events(w);
 	end.exits = n;

@@ -120,14 +120,18 @@ static void on_kick(int sig)
 	(void)sig;
 }
 
-static void install_kick_handler(void)
+/* SIG_KICK must interrupt KVM_RUN, and a SIG_DONE that lands after the
+ * supervisor stopped waiting must do no harm: both get a handler that does
+ * nothing (no SA_RESTART: KVM_RUN returns EINTR). */
+static void install_handlers(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_kick;  /* no SA_RESTART: KVM_RUN must return EINTR */
+	sa.sa_handler = on_kick;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIG_KICK, &sa, NULL);
+	sigaction(SIG_DONE, &sa, NULL);
 }
 
 static uint64_t deadline_ns(const struct kt_machine *m)
@@ -165,7 +169,7 @@ int kt_machine_run(struct kt_machine *m)
 	sigaddset(&waitset, SIG_DONE);
 	sigaddset(&waitset, SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &waitset, &old);
-	install_kick_handler();
+	install_handlers();
 	sigdelset(&waitset, SIG_KICK);
 	m->main_thread = pthread_self();
 	atomic_store(&m->running, m->nvcpus);

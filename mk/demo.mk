@@ -2,12 +2,8 @@
 # when this host has no usable /dev/kvm.
 KVMVM := $(PYTHON) tests/kernels/kvmvm.py
 
-.PHONY: demo vm
+.PHONY: demo
 demo: deps
 	$(MAKE) all
 	$(KVMVM) run --kernel auto -- scripts/demo.sh
 
-# make vm CMD="build/kvmtrace run build/guests/hello.bin" KERNEL=6.12
-KERNEL ?=
-vm: all
-	$(KVMVM) run $(if $(KERNEL),--kernel $(KERNEL)) --cwd $(CURDIR) -- sh -c '$(CMD)'

@@ -4,15 +4,6 @@ CLI_SRCS  := $(wildcard cli/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBKT     := $(BUILD)/libkvmtrace.a
-GEN       := $(BUILD)/gen
-CPPFLAGS  += -I$(GEN)
-
-# Name tables generated from the very headers this build compiles against.
-$(GEN)/kvm_names_table.h: scripts/gen-kvm-names.sh
-	@mkdir -p $(dir $@)
-	CC="$(CC)" scripts/gen-kvm-names.sh > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/obj/recorder/kvm_names.o: $(GEN)/kvm_names_table.h
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -49,12 +49,23 @@ enum kt_rec_type {
 	KT_REC_END = 6,      /* body: struct kt_end_body */
 };
 
-/* With KT_RF_XOR the record's body is XORed with the body of the previous
- * record of the same key in the same frame, over the shorter of the two
- * lengths (key: record type + vcpu, both in the record header, so a reader
- * finds the key before it undoes the XOR).  Repetitive exits become
- * runs of zeros that zstd squeezes to almost nothing.  The first record of a
- * key in each frame is stored plain, so frames decode independently. */
+/* With KT_RF_XOR the record's body is a delta against earlier records of
+ * the same frame.  The body is cut into parts, each with a key:
+ *   KT_REC_IOCTL: the fixed struct kt_ioctl_body    key: type + vcpu
+ *                 the in bytes                       key: vcpu + request + "in"
+ *                 the out bytes                      key: vcpu + request + "out"
+ *   other types:  the whole body                     key: type + vcpu
+ * (a reader undoes the fixed part first and so learns the request, in_len
+ * and out_len before it needs them).  Each part that has a predecessor of
+ * its key in the frame is XORed with it over the shorter of the two
+ * lengths, the rest of the part stored as is; in the fixed ioctl part the
+ * two clocks (t_start_ns, dur_ns) are instead stored as the difference
+ * from the predecessor's (mod 2^64).  KT_RF_XOR is set when at least one
+ * part is a delta; without it every part is plain.  Every part's plain
+ * value becomes its key's predecessor.  Keys are kept per frame (64 at
+ * most; parts with further keys stay plain), so frames decode
+ * independently.  Repetitive exits become runs of zeros that zstd squeezes
+ * to almost nothing.  recorder/trace_delta.c is the code. */
 #define KT_RF_XOR 0x01
 
 /* Maximum decompressed size of one frame; the writer ends frames earlier. */
@@ -172,7 +183,7 @@ struct kt_digest_body {
 	uint32_t npages;
 	uint32_t slot;
 	uint32_t reserved;
-	/* npages x u64 kt_page_hash() */
+	/* npages x u64 kt_page_hash(): XXH64, seed 0, over page_size bytes */
 };
 
 /* ---- KT_REC_END ------------------------------------------------------- */

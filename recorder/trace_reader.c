@@ -9,10 +9,13 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "recorder/trace_delta.h"
 #include "recorder/trace_header.h"
-#include "recorder/xor_keys.h"
 
 #define ZSTD_MAGIC 0xFD2FB528u
+#define ZSTD_SKIPPABLE_MASK 0xFFFFFFF0u
+#define ZSTD_SKIPPABLE_MAGIC 0x184D2A50u
+#define ZSTD_FHD_CHECKSUM 0x04  /* Frame_Header_Descriptor: Content_Checksum_flag */
 #define READ_CHUNK (256u << 10)
 /* Compressed frames are never much larger than their content. */
 #define MAX_COMPRESSED (KT_MAX_FRAME_BYTES + (1u << 20))
@@ -25,8 +28,11 @@ struct kt_reader {
 	struct kt_buf frame;      /* the current frame, decompressed */
 	size_t frame_pos;
 	struct kt_buf header;
+	struct kt_header hdr;
+	bool unchecked;           /* the current frame has no checksum */
 	uint16_t minor;
 	bool ended;
+	int error;                /* sticky: nothing is handed out after one */
 	struct kt_xor_table xor;
 	ZSTD_DCtx *dctx;
 	uint64_t index;
@@ -55,6 +61,18 @@ static int fill(struct kt_reader *r)
 	return 0;
 }
 
+/* 1 for a data frame, 0 for a skippable one (reserved for later minors,
+ * skipped), KT_E_CORRUPT for something else. */
+static int frame_kind(const uint8_t *src, size_t csize)
+{
+	uint32_t magic;
+
+	memcpy(&magic, src, sizeof(magic));
+	if ((magic & ZSTD_SKIPPABLE_MASK) == ZSTD_SKIPPABLE_MAGIC)
+		return 0;
+	return magic == ZSTD_MAGIC && csize >= 5 ? 1 : KT_E_CORRUPT;
+}
+
 /* The next whole frame, decompressed and checksum-verified.  1 read, 0 no
  * more bytes at a frame boundary, <0 error. */
 static int next_frame(struct kt_reader *r)
@@ -72,24 +90,35 @@ static int next_frame(struct kt_reader *r)
 			       ZSTD_getErrorCode(csize) == ZSTD_error_srcSize_wrong)) {
 			if (r->eof)
 				return KT_E_TRUNCATED;
-			if (avail > MAX_COMPRESSED)
-				return KT_E_CORRUPT;
+			if (avail > MAX_COMPRESSED)  /* bounded memory */
+				return r->hdr.major ? KT_E_CORRUPT : KT_E_NOT_TRACE;
 			if ((ret = fill(r)))
 				return ret;
 			continue;
 		}
 		if (ZSTD_isError(csize))
 			return KT_E_CORRUPT;
+		if ((ret = frame_kind(src, csize)) <= 0) {
+			if (ret < 0)
+				return ret;
+			r->in_pos += csize;
+			continue;
+		}
 		content = ZSTD_getFrameContentSize(src, csize);
+		/* Our writer never makes such a frame: before the magic has
+		 * been seen that means someone else's zstd file. */
 		if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
 		    content > KT_MAX_FRAME_BYTES)
-			return KT_E_CORRUPT;
+			return r->hdr.major ? KT_E_CORRUPT : KT_E_NOT_TRACE;
 		r->frame.len = 0;
 		if (!kt_buf_reserve(&r->frame, content ? content : 1))
 			return -ENOMEM;
 		if (ZSTD_decompressDCtx(r->dctx, r->frame.data, content, src, csize) != content)
 			return KT_E_CORRUPT;
 		r->frame.len = content;
+		/* Only checksummed frames are verified whole.  The caller decides:
+		 * the first frame is looked at for its magic before this counts. */
+		r->unchecked = !(src[4] & ZSTD_FHD_CHECKSUM);
 		r->frame_pos = 0;
 		r->in_pos += csize;
 		r->xor.frame++;
@@ -130,7 +159,11 @@ static int read_magic(struct kt_reader *r)
 		return KT_E_NOT_TRACE;
 	if (m.major > KT_FORMAT_MAJOR)
 		return KT_E_NEWER;
+	if (r->unchecked)
+		return KT_E_CORRUPT;
 	r->minor = m.minor;
+	r->hdr.major = m.major;
+	r->hdr.minor = m.minor;
 	r->frame_pos = sizeof(m);
 	return 0;
 }
@@ -144,8 +177,10 @@ static int read_header(struct kt_reader *r)
 	if (ret)
 		return ret;
 	ret = next_record(r, &h, &body);
-	if (ret <= 0 || h.type != KT_REC_HEADER)
+	if (ret <= 0 || h.type != KT_REC_HEADER || (h.flags & KT_RF_XOR))
 		return KT_E_CORRUPT;
+	if ((ret = kt_header_parse(&r->hdr, body, h.len)))
+		return ret == -ENOMEM ? ret : KT_E_CORRUPT;
 	return kt_buf_put(&r->header, body, h.len);
 }
 
@@ -194,6 +229,7 @@ void kt_reader_close(struct kt_reader *r)
 	kt_buf_free(&r->in);
 	kt_buf_free(&r->frame);
 	kt_buf_free(&r->header);
+	kt_header_free(&r->hdr);
 	kt_xor_table_free(&r->xor);
 	free(r);
 }
@@ -202,6 +238,11 @@ const uint8_t *kt_reader_header(const struct kt_reader *r, size_t *len)
 {
 	*len = r->header.len;
 	return r->header.data;
+}
+
+const struct kt_header *kt_reader_hdr(const struct kt_reader *r)
+{
+	return &r->hdr;
 }
 
 uint16_t kt_reader_minor(const struct kt_reader *r)
@@ -214,35 +255,66 @@ uint64_t kt_reader_index(const struct kt_reader *r)
 	return r->index;
 }
 
-/* Undo the XOR delta and point the event at its parts. */
-static int decode(struct kt_reader *r, const struct kt_rec_hdr *h, uint8_t *body,
-		  struct kt_event *ev)
-{
-	int had_prev;
-	struct kt_xor_slot *s = kt_xor_lookup(&r->xor, kt_xor_key(h->type, h->vcpu),
-					      &had_prev);
+/* Smallest body of each record type this build knows; a newer minor may
+ * append to a body, never shorten it. */
+static const uint32_t min_len[] = {
+	[KT_REC_IOCTL] = sizeof(struct kt_ioctl_body),
+	[KT_REC_SNAPSHOT] = sizeof(struct kt_snapshot_body),
+	[KT_REC_MEMWRITE] = sizeof(uint64_t),
+	[KT_REC_DIGEST] = sizeof(struct kt_digest_body),
+	[KT_REC_END] = sizeof(struct kt_end_body),
+};
+#define KNOWN_TYPES (sizeof(min_len) / sizeof(min_len[0]))
 
-	if ((h->flags & KT_RF_XOR) && (!s || !had_prev))
-		return KT_E_CORRUPT;  /* a delta against nothing */
-	if (s && (h->flags & KT_RF_XOR ? kt_xor_decode(s, body, h->len) :
-		  kt_xor_remember(s, body, h->len)))
-		return -ENOMEM;
+static int check_digest(const uint8_t *body, uint32_t len)
+{
+	struct kt_digest_body d;
+
+	memcpy(&d, body, sizeof(d));
+	return (len - sizeof(d)) / sizeof(uint64_t) < d.npages ? KT_E_CORRUPT : 0;
+}
+
+/* Point the event at its (already plain) body and parts. */
+static int fill_event(const struct kt_rec_hdr *h, uint8_t *body, struct kt_event *ev)
+{
 	*ev = (struct kt_event){ .type = h->type, .flags = h->flags, .vcpu = h->vcpu,
 				 .body = body, .len = h->len };
+	if (h->len < min_len[h->type])
+		return KT_E_CORRUPT;
+	if (h->type == KT_REC_DIGEST)
+		return check_digest(body, h->len);
 	if (h->type == KT_REC_IOCTL) {
-		const struct kt_ioctl_body *b = (const void *)body;
-
-		if (h->len < sizeof(*b) ||
-		    h->len - sizeof(*b) != (uint64_t)b->in_len + b->out_len)
-			return KT_E_CORRUPT;
-		ev->ioctl = b;
-		ev->in = body + sizeof(*b);
-		ev->out = ev->in + b->in_len;
+		/* kt_delta_decode() has checked the lengths add up. */
+		ev->ioctl = (const void *)body;
+		ev->in = body + sizeof(*ev->ioctl);
+		ev->out = ev->in + ev->ioctl->in_len;
 	}
 	return 0;
 }
 
-int kt_reader_next(struct kt_reader *r, struct kt_event *ev)
+/* Undo the delta and point the event at the parts.  A record type this
+ * build does not know is handed out raw when the trace is of a newer minor
+ * (a later kvmtrace may add types; `show` prints them as bytes). */
+static int decode(struct kt_reader *r, const struct kt_rec_hdr *h, uint8_t *body,
+		  struct kt_event *ev)
+{
+	bool known = h->type < KNOWN_TYPES && min_len[h->type];
+	int ret;
+
+	if (!known && (r->minor <= KT_FORMAT_MINOR || h->type == 0 ||
+		       h->type == KT_REC_HEADER))
+		return KT_E_CORRUPT;
+	if ((ret = kt_delta_decode(&r->xor, h, body)))
+		return ret;
+	if (!known) {
+		*ev = (struct kt_event){ .type = h->type, .flags = h->flags, .vcpu = h->vcpu,
+					 .body = body, .len = h->len };
+		return 0;
+	}
+	return fill_event(h, body, ev);
+}
+
+static int next_event(struct kt_reader *r, struct kt_event *ev)
 {
 	struct kt_rec_hdr h;
 	uint8_t *body;
@@ -250,12 +322,16 @@ int kt_reader_next(struct kt_reader *r, struct kt_event *ev)
 
 	if (r->ended)
 		return 0;
+	if (r->error)
+		return r->error;
 	while ((ret = next_record(r, &h, &body)) == 0) {
 		ret = next_frame(r);
 		if (ret == 0)
 			return KT_E_TRUNCATED;  /* no END record */
 		if (ret < 0)
 			return ret;
+		if (r->unchecked)
+			return KT_E_CORRUPT;
 	}
 	if (ret < 0)
 		return ret;
@@ -265,6 +341,15 @@ int kt_reader_next(struct kt_reader *r, struct kt_event *ev)
 		r->ended = true;
 	r->index++;
 	return 1;
+}
+
+int kt_reader_next(struct kt_reader *r, struct kt_event *ev)
+{
+	int ret = next_event(r, ev);
+
+	if (ret < 0)
+		r->error = ret;
+	return ret;
 }
 
 static const struct {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "recorder/trace_format.h"
+#include "recorder/trace_header.h"
 
 struct kt_reader;
 
@@ -28,12 +29,20 @@ struct kt_event {
 struct kt_reader *kt_reader_open(const char *path, int *err);
 void kt_reader_close(struct kt_reader *r);
 
-/* The header record's TLV body. */
+/* The header record's raw TLV body. */
 const uint8_t *kt_reader_header(const struct kt_reader *r, size_t *len);
+/* The same, parsed (recorder/trace_header.h: kt_header_find, _run_config,
+ * _guest_image, _caps, _cpuid); valid until kt_reader_close. */
+const struct kt_header *kt_reader_hdr(const struct kt_reader *r);
 uint16_t kt_reader_minor(const struct kt_reader *r);
 
-/* 1: an event; 0: the clean end (after the END record); <0: KT_E_TRUNCATED
- * (the file ends inside a frame or without an END record), KT_E_CORRUPT. */
+/* 1: an event; 0: the clean end (after the END record, which is itself
+ * returned first); <0: KT_E_TRUNCATED (the file ends inside a frame or
+ * without an END record), KT_E_CORRUPT (checksum, a frame without one, a
+ * malformed record), -ENOMEM or a read error.  Every frame is decompressed
+ * and verified whole before its first event, so events after an error are
+ * never handed out and those before it are exact.  In a trace of a newer
+ * minor, record types this build does not know come out raw (body only). */
 int kt_reader_next(struct kt_reader *r, struct kt_event *ev);
 /* Events handed out so far. */
 uint64_t kt_reader_index(const struct kt_reader *r);

@@ -10,31 +10,39 @@
 #include <zstd.h>
 
 #include "harness/kvm_ioctl.h"
+#include "recorder/trace_delta.h"
 #include "recorder/trace_header.h"
-#include "recorder/xor_keys.h"
 
-/* Fast levels keep the flusher ahead of a busy recorder; the XOR deltas
- * have already turned repetition into zeros. */
-#define ZSTD_LEVEL 3
-#define FRAME_SLACK (1u << 20)  /* end a frame before it nears the maximum */
+/* bench-writer: level 1 is fastest and, after the XOR deltas have turned
+ * repetition into zeros, compresses a port loop as well as level 3. */
+#ifndef KT_ZSTD_LEVEL
+#define KT_ZSTD_LEVEL 1
+#endif
+#define FRAME_SLACK (1u << 20)     /* end a frame before it nears the maximum */
+#define MEMWRITE_CHUNK (4u << 20)  /* larger guest writes become several records */
 
 struct frame {
 	struct kt_buf buf;
+	size_t start;      /* where records begin (after the file magic) */
 	uint32_t records;
-	uint64_t t_first;
+	uint64_t t_first;  /* CLOCK_MONOTONIC of the first record */
 };
 
+/* vCPU threads append to cur under lock; the flusher owns pending (and xor,
+ * cctx, zbuf) once it is handed over, so it delta-codes, compresses and
+ * writes without the lock. */
 struct kt_writer {
 	int fd;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;      /* to the flusher: a frame is waiting */
+	pthread_cond_t wake;      /* to the flusher: a frame to write or to time */
 	pthread_cond_t drained;   /* from the flusher: the pending slot is free */
 	struct frame cur, pending;
 	bool have_pending, stopping;
-	struct kt_xor_table xor;
 	uint64_t events;
-	int error;
+	int error;                /* the first one, for close */
+	bool broken;              /* a write failed: nothing more is written */
 	pthread_t flusher;
+	struct kt_xor_table xor;
 	ZSTD_CCtx *cctx;
 	struct kt_buf zbuf;
 };
@@ -60,11 +68,35 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Runs without the lock: only the flusher touches pending and zbuf. */
-static int compress_out(struct kt_writer *w, const struct frame *f)
+/* Delta-code every record of the frame against its predecessors in the
+ * same frame, in the order a reader will undo it. */
+static int delta_frame(struct kt_writer *w, struct frame *f)
+{
+	size_t pos = f->start;
+
+	w->xor.frame++;
+	while (pos < f->buf.len) {
+		struct kt_rec_hdr h;
+		int ret;
+
+		memcpy(&h, f->buf.data + pos, sizeof(h));
+		/* The header record is never a delta (and would cost a copy). */
+		if (h.type != KT_REC_HEADER &&
+		    (ret = kt_delta_encode(&w->xor, &h, f->buf.data + pos + sizeof(h))))
+			return ret;
+		memcpy(f->buf.data + pos, &h, sizeof(h));
+		pos += sizeof(h) + KT_REC_PADDED((size_t)h.len);
+	}
+	return 0;
+}
+
+static int compress_out(struct kt_writer *w, struct frame *f)
 {
 	size_t bound = ZSTD_compressBound(f->buf.len), n;
+	int ret;
 
+	if ((ret = delta_frame(w, f)))
+		return ret;
 	w->zbuf.len = 0;
 	if (!kt_buf_reserve(&w->zbuf, bound))
 		return -ENOMEM;
@@ -74,7 +106,8 @@ static int compress_out(struct kt_writer *w, const struct frame *f)
 	return write_all(w->fd, w->zbuf.data, n);
 }
 
-/* Hand the current frame to the flusher; caller holds the lock. */
+/* Hand the current frame to the flusher; caller holds the lock.  Waits only
+ * when the flusher is still busy with the previous frame. */
 static void end_frame(struct kt_writer *w)
 {
 	struct kt_buf spare;
@@ -88,13 +121,26 @@ static void end_frame(struct kt_writer *w)
 	w->have_pending = true;
 	w->cur = (struct frame){ .buf = spare };
 	w->cur.buf.len = 0;
-	w->xor.frame++;
 	pthread_cond_signal(&w->wake);
 }
 
-static bool frame_due(const struct kt_writer *w, uint64_t now)
+static struct timespec mono_ts(uint64_t ns)
 {
-	return w->cur.records && now - w->cur.t_first >= KT_FRAME_MAX_NS;
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000u),
+				  .tv_nsec = (long)(ns % 1000000000u) };
+}
+
+/* Sleep until something is handed over or the current frame comes of age. */
+static void flusher_wait(struct kt_writer *w)
+{
+	struct timespec ts;
+
+	if (!w->cur.records) {
+		pthread_cond_wait(&w->wake, &w->lock);
+		return;
+	}
+	ts = mono_ts(w->cur.t_first + KT_FRAME_MAX_NS);
+	pthread_cond_timedwait(&w->wake, &w->lock, &ts);
 }
 
 static void *flusher_main(void *arg)
@@ -104,43 +150,71 @@ static void *flusher_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		if (w->have_pending) {
-			int ret;
+			int ret = 0;
 
 			pthread_mutex_unlock(&w->lock);
-			ret = compress_out(w, &w->pending);
+			/* After a failed write the file stays cut after its last
+			 * whole frame rather than gaining frames past a hole. */
+			if (!w->broken)
+				ret = compress_out(w, &w->pending);
 			pthread_mutex_lock(&w->lock);
-			if (ret)
+			if (ret) {
 				set_error(w, ret);
+				w->broken = true;
+			}
 			w->have_pending = false;
 			pthread_cond_broadcast(&w->drained);
 			continue;
 		}
-		if (frame_due(w, kvm_monotonic_ns())) {
+		if (w->cur.records &&
+		    kvm_monotonic_ns() - w->cur.t_first >= KT_FRAME_MAX_NS) {
 			end_frame(w);
 			continue;
 		}
 		if (w->stopping)
 			break;
-		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 20 * 1000000;  /* a fifth of the frame age bound */
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&w->wake, &w->lock, &ts);
-		}
+		flusher_wait(w);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+static int init_sync(struct kt_writer *w)
+{
+	pthread_condattr_t attr;
+	int ret;
+
+	if ((ret = pthread_condattr_init(&attr)))
+		return -ret;
+	/* kvm_monotonic_ns() stamps frames, so the timed wait uses its clock. */
+	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!ret)
+		ret = pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (ret)
+		return -ret;
+	pthread_cond_init(&w->drained, NULL);
+	pthread_mutex_init(&w->lock, NULL);
+	return 0;
+}
+
+static int init_zstd(struct kt_writer *w)
+{
+	if (!(w->cctx = ZSTD_createCCtx()))
+		return -ENOMEM;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
+						KT_ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1)))
+		return -EINVAL;
+	return 0;
 }
 
 struct kt_writer *kt_writer_open(const char *path, bool force, int *err)
 {
 	struct kt_writer *w = calloc(1, sizeof(*w));
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+	int ret;
 
 	if (!w) {
 		*err = -ENOMEM;
@@ -152,15 +226,9 @@ struct kt_writer *kt_writer_open(const char *path, bool force, int *err)
 		free(w);
 		return NULL;
 	}
-	w->cctx = ZSTD_createCCtx();
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL);
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
-	pthread_cond_init(&w->drained, NULL);
-	w->xor.frame = 1;
-	if (pthread_create(&w->flusher, NULL, flusher_main, w)) {
-		*err = -EAGAIN;
+	if ((ret = init_zstd(w)) || (ret = init_sync(w)) ||
+	    (ret = -pthread_create(&w->flusher, NULL, flusher_main, w))) {
+		*err = ret;
 		close(w->fd);
 		ZSTD_freeCCtx(w->cctx);
 		free(w);
@@ -169,41 +237,40 @@ struct kt_writer *kt_writer_open(const char *path, bool force, int *err)
 	return w;
 }
 
-/* Append one record; caller holds the lock.  The body arrives in up to
- * three pieces (fixed part, in, out) and is XORed as one. */
-static void append(struct kt_writer *w, uint8_t type, uint16_t vcpu,
+/* Append one plain record; caller holds the lock.  The body arrives in up
+ * to three pieces (fixed part, in, out); the flusher delta-codes it later.
+ * false when it could not be kept (the error is noted). */
+static bool append(struct kt_writer *w, uint8_t type, uint16_t vcpu,
 		   const void *const parts[3], const size_t lens[3])
 {
-	size_t len = lens[0] + lens[1] + lens[2], room = sizeof(struct kt_rec_hdr) +
-		     KT_REC_PADDED(len);
+	size_t len = lens[0] + lens[1] + lens[2];
+	size_t room = sizeof(struct kt_rec_hdr) + KT_REC_PADDED(len);
 	struct kt_rec_hdr h = { .type = type, .vcpu = vcpu, .len = (uint32_t)len };
-	struct kt_xor_slot *slot;
-	uint8_t *dst, *body;
-	int had_prev;
+	uint8_t *dst;
 
+	if (room > KT_MAX_FRAME_BYTES - FRAME_SLACK) {
+		set_error(w, -EFBIG);  /* no frame could hold it */
+		return false;
+	}
 	if (w->cur.buf.len + room > KT_MAX_FRAME_BYTES - FRAME_SLACK ||
 	    w->cur.records >= KT_FRAME_MAX_RECORDS)
 		end_frame(w);
 	if (!(dst = kt_buf_reserve(&w->cur.buf, room))) {
 		set_error(w, -ENOMEM);
-		return;
+		return false;
 	}
-	body = dst + sizeof(h);
-	for (size_t i = 0, off = 0; i < 3; off += lens[i], i++)
-		if (lens[i])
-			memcpy(body + off, parts[i], lens[i]);
-	memset(body + len, 0, room - sizeof(h) - len);
-	slot = kt_xor_lookup(&w->xor, kt_xor_key(type, vcpu), &had_prev);
-	if (slot && had_prev && kt_xor_encode(slot, body, len) == 0)
-		h.flags |= KT_RF_XOR;
-	else if (slot && !had_prev && kt_xor_remember(slot, body, len))
-		set_error(w, -ENOMEM);
 	memcpy(dst, &h, sizeof(h));
-	if (!w->cur.records)
+	dst += sizeof(h);
+	for (size_t i = 0; i < 3; dst += lens[i], i++)
+		if (lens[i])
+			memcpy(dst, parts[i], lens[i]);
+	memset(dst, 0, KT_REC_PADDED(len) - len);
+	if (!w->cur.records++) {
 		w->cur.t_first = kvm_monotonic_ns();
+		pthread_cond_signal(&w->wake);  /* the flusher times the new frame */
+	}
 	w->cur.buf.len += room;
-	w->cur.records++;
-	w->events++;
+	return true;
 }
 
 static void record(struct kt_writer *w, uint8_t type, uint16_t vcpu,
@@ -214,35 +281,35 @@ static void record(struct kt_writer *w, uint8_t type, uint16_t vcpu,
 	const size_t lens[3] = { l0, l1, l2 };
 
 	pthread_mutex_lock(&w->lock);
-	append(w, type, vcpu, parts, lens);
+	if (append(w, type, vcpu, parts, lens))
+		w->events++;  /* the header record is not an event */
 	pthread_mutex_unlock(&w->lock);
 }
 
 int kt_writer_header(struct kt_writer *w, const void *tlv, size_t len)
 {
 	struct kt_file_magic m = { .major = KT_FORMAT_MAJOR, .minor = KT_FORMAT_MINOR };
-	struct kt_rec_hdr h = { .type = KT_REC_HEADER, .len = (uint32_t)len };
+	const void *parts[3] = { tlv, NULL, NULL };
+	const size_t lens[3] = { len, 0, 0 };
+	int ret;
 
 	memcpy(m.magic, KT_MAGIC, sizeof(m.magic));
 	pthread_mutex_lock(&w->lock);
-	static const uint8_t zeros[KT_REC_ALIGN];
-
-	if (kt_buf_put(&w->cur.buf, &m, sizeof(m)) ||
-	    kt_buf_put(&w->cur.buf, &h, sizeof(h)) || kt_buf_put(&w->cur.buf, tlv, len) ||
-	    kt_buf_put(&w->cur.buf, zeros, KT_REC_PADDED(len) - len))
+	end_frame(w);  /* the magic must open a frame of its own */
+	if (kt_buf_put(&w->cur.buf, &m, sizeof(m)))
 		set_error(w, -ENOMEM);
-	w->cur.records++;
-	w->cur.t_first = kvm_monotonic_ns();
+	w->cur.start = sizeof(m);
+	append(w, KT_REC_HEADER, 0, parts, lens);
 	end_frame(w);  /* the header alone makes a trace readable */
+	ret = w->error;
 	pthread_mutex_unlock(&w->lock);
-	return w->error;
+	return ret;
 }
 
 void kt_writer_ioctl(struct kt_writer *w, uint16_t vcpu, const struct kt_ioctl_body *b,
 		     const void *in, const void *out)
 {
-	record(w, KT_REC_IOCTL, vcpu, b, sizeof(*b), in, b->in_len,
-	       out, b->out_len);
+	record(w, KT_REC_IOCTL, vcpu, b, sizeof(*b), in, b->in_len, out, b->out_len);
 }
 
 void kt_writer_snapshot(struct kt_writer *w, uint16_t vcpu,
@@ -253,7 +320,16 @@ void kt_writer_snapshot(struct kt_writer *w, uint16_t vcpu,
 
 void kt_writer_memwrite(struct kt_writer *w, uint64_t gpa, const void *data, size_t len)
 {
-	record(w, KT_REC_MEMWRITE, 0, &gpa, sizeof(gpa), data, len, NULL, 0);
+	const uint8_t *p = data;
+
+	do {
+		size_t n = len < MEMWRITE_CHUNK ? len : MEMWRITE_CHUNK;
+
+		record(w, KT_REC_MEMWRITE, 0, &gpa, sizeof(gpa), p, n, NULL, 0);
+		gpa += n;
+		p += n;
+		len -= n;
+	} while (len);
 }
 
 void kt_writer_digest(struct kt_writer *w, const struct kt_digest_body *d,
@@ -303,18 +379,74 @@ int kt_writer_close(struct kt_writer *w)
 	return ret;
 }
 
+/* kt_page_hash is XXH64 (seed 0) as specified in xxhash's doc/xxhash_spec.md;
+ * zstd's frame checksum is the low 32 bits of the same function, which the
+ * units use as an independent check. */
+#define XXP1 0x9E3779B185EBCA87ull
+#define XXP2 0xC2B2AE3D27D4EB4Full
+#define XXP3 0x165667B19E3779F9ull
+#define XXP4 0x85EBCA77C2B2AE63ull
+#define XXP5 0x27D4EB2F165667C5ull
+
+static uint64_t rotl64(uint64_t v, unsigned r)
+{
+	return v << r | v >> (64 - r);
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t xx_round(uint64_t acc, uint64_t lane)
+{
+	return rotl64(acc + lane * XXP2, 31) * XXP1;
+}
+
+static uint64_t xx_merge(uint64_t h, uint64_t acc)
+{
+	return (h ^ xx_round(0, acc)) * XXP1 + XXP4;
+}
+
+/* The 32-byte stripes: four independent lanes, so the multiplies overlap. */
+static uint64_t xx_stripes(const uint8_t **pp, size_t len)
+{
+	uint64_t v[4] = { XXP1 + XXP2, XXP2, 0, -XXP1 }, h;
+	const uint8_t *p = *pp;
+
+	for (; len >= 32; len -= 32, p += 32)
+		for (unsigned i = 0; i < 4; i++)
+			v[i] = xx_round(v[i], load64(p + 8 * i));
+	*pp = p;
+	h = rotl64(v[0], 1) + rotl64(v[1], 7) + rotl64(v[2], 12) + rotl64(v[3], 18);
+	for (unsigned i = 0; i < 4; i++)
+		h = xx_merge(h, v[i]);
+	return h;
+}
+
 uint64_t kt_page_hash(const void *page, size_t len)
 {
-	const uint8_t *p = page;
-	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = page, *end = p + len;
+	uint64_t h = len >= 32 ? xx_stripes(&p, len) : XXP5;
 
-	for (size_t i = 0; i + 8 <= len; i += 8) {
-		uint64_t v;
+	h += len;
+	for (; end - p >= 8; p += 8)
+		h = rotl64(h ^ xx_round(0, load64(p)), 27) * XXP1 + XXP4;
+	if (end - p >= 4) {
+		uint32_t v;
 
-		memcpy(&v, p + i, sizeof(v));
-		h = (h ^ v) * 0x100000001b3ull;
+		memcpy(&v, p, sizeof(v));
+		h = rotl64(h ^ v * XXP1, 23) * XXP2 + XXP3;
+		p += 4;
 	}
-	for (size_t i = len & ~(size_t)7; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+	for (; p < end; p++)
+		h = rotl64(h ^ *p * XXP5, 11) * XXP1;
+	h ^= h >> 33;
+	h *= XXP2;
+	h ^= h >> 29;
+	h *= XXP3;
+	return h ^ h >> 32;
 }

@@ -1,8 +1,9 @@
-/* Writing a trace (recorder/trace_format.h).  Records are appended to the
- * current frame under a short lock; a flusher thread compresses and writes
- * full frames, and ends a frame that has waited KT_FRAME_MAX_NS, so a
- * recorder killed at any moment leaves a trace readable up to its last
- * frame. */
+/* Writing a trace (recorder/trace_format.h).  A recording thread only
+ * copies its record into the current frame under a short lock; a flusher
+ * thread delta-codes, compresses and writes full frames (double buffering),
+ * and ends a frame KT_FRAME_MAX_NS after its first record even when nothing
+ * else arrives, so a recorder killed at any moment leaves a trace readable
+ * up to its last frame. */
 #ifndef KVMTRACE_TRACE_WRITER_H
 #define KVMTRACE_TRACE_WRITER_H
 
@@ -19,7 +20,11 @@ struct kt_writer *kt_writer_open(const char *path, bool force, int *err);
 /* The file magic and the KT_REC_HEADER record, written out at once. */
 int kt_writer_header(struct kt_writer *w, const void *tlv, size_t len);
 
-/* Events; safe from several threads at once.  Errors are kept for close. */
+/* Events; safe from several threads at once.  Errors are kept for close:
+ * after a failed write (ENOSPC) nothing more is written, so the file holds
+ * whole frames and reads as truncated.  A memwrite larger than 4 MiB
+ * becomes several records at consecutive gpas; any other record that no
+ * frame can hold is dropped with -EFBIG. */
 void kt_writer_ioctl(struct kt_writer *w, uint16_t vcpu, const struct kt_ioctl_body *b,
 		     const void *in, const void *out);
 void kt_writer_snapshot(struct kt_writer *w, uint16_t vcpu,
@@ -33,7 +38,8 @@ uint64_t kt_writer_events(struct kt_writer *w);
 /* Flush, close, free.  0 or the first error (-errno). */
 int kt_writer_close(struct kt_writer *w);
 
-/* The per-page hash of KT_REC_DIGEST: 64-bit FNV-1a over 8-byte words. */
+/* The per-page hash of KT_REC_DIGEST: XXH64 with seed 0, written from
+ * xxhash's specification (the low 32 bits equal zstd's frame checksum). */
 uint64_t kt_page_hash(const void *page, size_t len);
 
 #endif

@@ -27,12 +27,6 @@ uint64_t kt_xor_key(uint8_t type, uint16_t vcpu);
  * stored plain).  *had_prev tells whether it holds a body from this frame. */
 struct kt_xor_slot *kt_xor_lookup(struct kt_xor_table *t, uint64_t key, int *had_prev);
 
-/* In place: body becomes body ^ prev over the shorter length, and body's
- * plain bytes become the key's prev.  0 or -ENOMEM. */
-int kt_xor_encode(struct kt_xor_slot *s, uint8_t *body, size_t len);
-/* The inverse: body (a delta) becomes plain, and is remembered. */
-int kt_xor_decode(struct kt_xor_slot *s, uint8_t *body, size_t len);
-
 /* Remember body as the key's previous plain body.  0 or -ENOMEM. */
 int kt_xor_remember(struct kt_xor_slot *s, const uint8_t *body, size_t len);
 

@@ -4,7 +4,15 @@
  * deletions and insertions that bring the streams back in step (a few equal
  * keys in a row), and that stretch is emitted.  So one extra or missing exit
  * is one insertion or deletion, not a cascade; memory is two windows and
- * the search rounds, whatever the length. */
+ * the search rounds, whatever the length.  Once both streams have ended
+ * inside the windows, the search aims at their ends, so the edit count is
+ * the LCS minimum.
+ *
+ * Resynchronisation: when more than max_d edits separate the streams (a
+ * burst), the nearest point where a few keys agree again is found by key
+ * lookup and everything before it, but for a short margin left to the next
+ * search, is reported as deletions (old) then insertions (new), unaligned.
+ * With no such point in either window, both windows are reported so. */
 #ifndef KVMTRACE_ALIGN_H
 #define KVMTRACE_ALIGN_H
 
@@ -31,7 +39,7 @@ typedef int (*kt_align_emit)(void *ctx, enum kt_align_op op, void *old_item,
 
 struct kt_align_opts {
 	size_t window;  /* events held per side (default 4096) */
-	size_t max_d;   /* longest skip searched, i + j (default 256) */
+	size_t max_d;   /* most edits searched, i + j (default 256, at most 1024) */
 };
 
 int kt_align(struct kt_align_src *old_src, struct kt_align_src *new_src,

@@ -146,10 +146,8 @@ def _apt(*argv):
 def archive_candidates(pattern):
     """[(package, version)] the archive offers for a kernels.conf pattern."""
     rx = pattern_regex(pattern)
-    prefix = re.escape(pattern.split("*", 1)[0])
-    names = [line.split(" - ", 1)[0] for line in
-             _apt("apt-cache", "search", "--names-only", "^" + prefix).splitlines()]
-    names = sorted(n for n in names if rx.match(n))
+    prefix = pattern.split("*", 1)[0]
+    names = sorted(n for n in _apt("apt-cache", "pkgnames", prefix).split() if rx.match(n))
     if not names:
         return []
     out = []
@@ -411,6 +409,7 @@ def prepare_custom(image, moddir):
         if not (final / "info.json").exists():
             work = pathlib.Path(tempfile.mkdtemp(prefix=".prep-", dir=cache_root()))
             try:
+                work.chmod(0o755)
                 shutil.copy(image, work / "vmlinuz")
                 collect_modules(moddir, work / "modules")
                 (work / "info.json").write_text(json.dumps({

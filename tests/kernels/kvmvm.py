@@ -199,10 +199,14 @@ class KernelVM:
         self.tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kvmvm-"))
         sock, console = self.tmpdir / "ctl.sock", self.tmpdir / "console.log"
         began = time.monotonic()
-        self.proc = subprocess.Popen(
-            self._qemu_argv(initrd, sock, console), stdin=subprocess.DEVNULL,
-            stdout=open(self.tmpdir / "qemu.log", "wb"), stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent)
+        try:
+            with open(self.tmpdir / "qemu.log", "wb") as qemu_log:
+                self.proc = subprocess.Popen(
+                    self._qemu_argv(initrd, sock, console), stdin=subprocess.DEVNULL,
+                    stdout=qemu_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        except OSError as e:
+            self.close()
+            raise VMError(f"cannot run {QEMU}: {e.strerror}") from None
         _live_vms.add(self)
         try:
             self.chan = _Channel(self._connect(sock, began + 30))

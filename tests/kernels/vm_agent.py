@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import time
@@ -30,6 +31,8 @@ BASE_ENV = {
 # Output still arriving this long after a timed-out command was killed
 # belongs to something that left its process group; stop waiting for it.
 DRAIN_SECONDS = 5
+GROUP_EXIT_SECONDS = 2
+REPO = os.environ.get("KVMVM_REPO", "/nonexistent")
 
 
 def find_port():
@@ -89,13 +92,6 @@ class Channel:
             view = view[os.write(self.fd, view):]
 
 
-def kill_group(pid):
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def reap_orphans():
     # As PID 1 we inherit whatever the commands left behind.
     while True:
@@ -107,12 +103,44 @@ def reap_orphans():
             return
 
 
+def kill_group(pgid):
+    """SIGKILL the group and reap it, so the next command sees none of it
+    (not even zombies).  A member stuck in the kernel may outlast this."""
+    deadline = time.monotonic() + GROUP_EXIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        reap_orphans()
+        time.sleep(0.005)
+
+
+_found = {}
+
+
+def program_path(name, path_var):
+    """name resolved through PATH, remembered when it is on the read-only
+    host root: each miss along PATH costs a 9p round trip to the host."""
+    if "/" in name:
+        return name
+    key = (name, path_var)
+    if key not in _found:
+        found = shutil.which(name, path=path_var)
+        if found is None or found.startswith(REPO + "/"):
+            return name
+        _found[key] = found
+    return _found[key]
+
+
 def run(req, stdin):
     env = dict(BASE_ENV)
     env.update(req.get("env") or {})
+    argv = [os.fsencode(a) for a in req["argv"]]
     try:
         proc = subprocess.Popen(
-            [os.fsencode(a) for a in req["argv"]], cwd=req.get("cwd"), env=env,
+            argv, executable=program_path(req["argv"][0], env.get("PATH", "")),
+            cwd=req.get("cwd"), env=env,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
@@ -124,12 +152,15 @@ def run(req, stdin):
         out, err = proc.communicate(stdin or None, timeout=req.get("timeout"))
     except subprocess.TimeoutExpired:
         timed_out = True
-        kill_group(proc.pid)
+        os.killpg(proc.pid, signal.SIGKILL)
         try:
             out, err = proc.communicate(timeout=DRAIN_SECONDS)
         except subprocess.TimeoutExpired:
+            # Something outside the group holds the pipes open: give up on
+            # the output rather than wait for it forever.
             proc.kill()
-            out, err = proc.communicate()
+            proc.wait()
+            out, err = b"", b""
     kill_group(proc.pid)
     return {"error": None, "returncode": proc.returncode, "timed_out": timed_out}, out, err
 
@@ -143,7 +174,6 @@ def main():
         req = json.loads(chan.line())
         stdin = chan.exact(req.get("stdin_len", 0))
         header, out, err = run(req, stdin)
-        reap_orphans()
         header.update(stdout_len=len(out), stderr_len=len(err))
         chan.send(header, out, err)
 

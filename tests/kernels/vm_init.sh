@@ -63,4 +63,5 @@ $bb mount -t tmpfs tmpfs /host/run
 $bb cp /agent.py /host/run/kvmvm-agent.py
 [ -f $log ] && $bb cp $log /host/run/kvmvm-init.log
 
+export KVMVM_REPO="$repo"
 exec $bb chroot /host /usr/bin/python3 -I /run/kvmvm-agent.py

@@ -8,7 +8,6 @@
 
 extern "C" {
 #include "replayer/align.h"
-#include "replayer/field_diff.h"
 }
 
 namespace {
@@ -181,40 +180,19 @@ TEST(Align, ErrorsFromASourcePropagate)
 	EXPECT_EQ(sa.live, 0u);
 }
 
-struct Diffs {
-	std::vector<std::string> lines;
-	static void add(void *ctx, const char *p, const char *a, const char *b)
-	{
-		static_cast<Diffs *>(ctx)->lines.push_back(std::string(p) + ":" + (a ? a : "-") +
-							   ">" + (b ? b : "-"));
-	}
-};
-
-TEST(FieldDiff, ChangesAdditionsRemovalsAndFilters)
+// A burst longer than max_d in otherwise equal streams: reported as the burst
+// alone, the streams resynchronised after it rather than drifting apart.
+TEST(Align, BurstBeyondMaxDResynchronises)
 {
-	std::vector<struct kt_field> a = {{"regs.rax", "0x1"}, {"regs.rip", "0x10"},
-					  {"sregs.apic_base", "0xfee00900"}, {"exit.io.data", "\"H\""}};
-	std::vector<struct kt_field> b = {{"regs.rax", "0x2"}, {"regs.rip", "0x10"},
-					  {"exit.io.data", "\"H\""}, {"exit.io.extra", "1"}};
-	Diffs d;
-	EXPECT_EQ(kt_field_diff(a.data(), a.size(), b.data(), b.size(), nullptr, nullptr,
-				Diffs::add, &d), 3u);
-	EXPECT_EQ(d.lines, (std::vector<std::string>{"regs.rax:0x1>0x2",
-						     "sregs.apic_base:0xfee00900>-",
-						     "exit.io.extra:->1"}));
-	auto *ignore = kt_pathset_new();
-	kt_pathset_add(ignore, "sregs.apic_base");
-	kt_pathset_add(ignore, "exit.*");
-	Diffs e;
-	kt_field_diff(a.data(), a.size(), b.data(), b.size(), ignore, nullptr, Diffs::add, &e);
-	EXPECT_EQ(e.lines, std::vector<std::string>{"regs.rax:0x1>0x2"});
-	auto *only = kt_pathset_new();
-	kt_pathset_add(only, "sregs.*");
-	Diffs f;
-	kt_field_diff(a.data(), a.size(), b.data(), b.size(), nullptr, only, Diffs::add, &f);
-	EXPECT_EQ(f.lines, std::vector<std::string>{"sregs.apic_base:0xfee00900>-"});
-	kt_pathset_free(ignore);
-	kt_pathset_free(only);
+	auto a = seq(1000), b = a;
+	for (uint64_t k = 0; k < 100; k++)
+		b.insert(b.begin() + 500, 500000 + k);
+	auto ops = align(a, b, 256, 16);
+	EXPECT_EQ(ops.edits(), 100u) << ops.script;
+	EXPECT_EQ(ops.script.find('-'), std::string::npos);
+	ops = align(b, a, 256, 16);
+	EXPECT_EQ(ops.edits(), 100u);
+	EXPECT_EQ(ops.script.find('+'), std::string::npos);
 }
 
 }  // namespace

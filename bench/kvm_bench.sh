@@ -1,0 +1,32 @@
+#!/bin/sh
+# The KVM half of `make bench`, run where /dev/kvm works (natively or in the
+# kernel runner).  Prints "name seconds" lines and "size name bytes".
+#   bench/kvm_bench.sh EXITS REPEATS OUTDIR
+set -eu
+cd "$(dirname "$0")/.."
+n=$1 reps=$2 out=$3
+guest=build/guests/portloop.bin
+mkdir -p "$out"
+now() { date +%s.%N; }
+timed() {  # name command...
+	name=$1; shift
+	t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
+	echo "$name $(echo "$t1 - $t0" | awk '{print $1 - $3}')"
+}
+echo "kernel $(uname -r)"
+for i in $(seq "$reps"); do
+	build/bare-loop $guest "$n" | sed 's/^/bare_loop /'
+	timed run build/kvmtrace run $guest --guest-arg "$n" --timeout 0
+	timed record build/kvmtrace record $guest --guest-arg "$n" --timeout 0 -o "$out/pl.zst" --force
+	timed replay build/kvmtrace replay "$out/pl.zst"
+done
+# strace is the reference, not the subject: once, on a tenth of the exits.
+if command -v strace >/dev/null 2>&1; then
+	s=$((n / 10))
+	timed strace_run build/kvmtrace run $guest --guest-arg "$s" --timeout 0
+	timed strace strace -f -e trace=ioctl --kvm=vcpu -o "$out/pl.strace" \
+		build/kvmtrace run $guest --guest-arg "$s" --timeout 0
+fi
+echo "size trace $(stat -c %s "$out/pl.zst")"
+[ -f "$out/pl.strace" ] && echo "size strace $(stat -c %s "$out/pl.strace")"
+true

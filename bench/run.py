@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""make bench: speed and size figures, printed as a table and written to
+build/bench.md.  Timings on a shared 2-core machine are noisy: each KVM figure
+is the median of several runs, and what matters are the ratios of one run.
+
+KVM figures come from bench/kvm_bench.sh, run natively where /dev/kvm works
+and in the kernel runner (tests/kernels/kvmvm.py) otherwise.  Writer and diff
+figures need no KVM and run here."""
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+BUILD = REPO / "build"
+EXITS = int(os.environ.get("BENCH_EXITS", "100000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+DIFF_EXITS = int(os.environ.get("BENCH_DIFF_EXITS", "5000000"))  # 10M events
+
+
+def run_measured(cmd):
+    """Wall seconds and peak RSS (KiB) of one command."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode()
+    return elapsed, usage.ru_maxrss, p.returncode, err
+
+
+def synth(path, exits, every=0):
+    out = subprocess.run([str(BUILD / "synth-trace"), str(path), str(exits), str(every)],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return dict(zip(out[::2], map(float, out[1::2])))
+
+
+def kvm_figures(out_dir):
+    cmd = ["bench/kvm_bench.sh", str(EXITS), str(REPEATS), str(out_dir)]
+    r = subprocess.run([sys.executable, "tests/kernels/kvmvm.py", "run", "--kernel", "auto",
+                        "--timeout", "3000", "--", *cmd],
+                       cwd=REPO, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"bench: the KVM part failed ({r.returncode}):\n{r.stderr}")
+    times, sizes, info = {}, {}, {"where": r.stderr.strip().splitlines()[-1]}
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if f[0] == "bare_loop":
+            times.setdefault("bare_loop", []).append(float(f[4]))  # "seconds S"
+        elif f[0] == "size":
+            sizes[f[1]] = int(f[2])
+        elif f[0] == "kernel":
+            info["kernel"] = f[1]
+        else:
+            times.setdefault(f[0], []).append(float(f[1]))
+    return {k: statistics.median(v) for k, v in times.items()}, sizes, info
+
+
+def main():
+    out_dir = BUILD / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+
+    t, sizes, info = kvm_figures(out_dir)
+    exits = EXITS + 1
+    rows.append(("KVM", info.get("where", "")))
+    rows.append(("bare KVM_RUN loop", f"{exits / t['bare_loop']:,.0f} exits/s"))
+    rows.append(("kvmtrace run", f"{exits / t['run']:,.0f} exits/s "
+                 f"(run/bare {t['run'] / t['bare_loop']:.3f}; includes VM setup)"))
+    rows.append(("kvmtrace record / run", f"{t['record'] / t['run']:.3f} (aim <= 1.10)"))
+    rows.append(("trace bytes per exit", f"{sizes['trace'] / exits:.2f} "
+                 "(with a regs+sregs snapshot at every exit; aim <= 8)"))
+    rows.append(("kvmtrace replay / record", f"{t['replay'] / t['record']:.3f} (aim <= 1.1)"))
+    if "strace" in t:
+        rows.append(("strace -f -e trace=ioctl / run", f"{t['strace'] / t['strace_run']:.2f}, "
+                     f"{sizes['strace'] / (EXITS // 10 + 1):.1f} bytes of text per exit "
+                     f"(no register snapshots; {EXITS // 10} exits)"))
+    else:
+        rows.append(("strace", "not installed: no reference figure"))
+
+    w = synth(out_dir / "w.zst", 2_000_000)
+    rows.append(("trace writer alone", f"{w['events_per_s']:,.0f} events/s, "
+                 f"{w['bytes_per_exit']:.2f} bytes/exit (aim >= 2,000,000/s)"))
+    a, b = out_dir / "diff-a.zst", out_dir / "diff-b.zst"
+    synth(a, DIFF_EXITS)
+    synth(b, DIFF_EXITS, 10000)
+    secs, rss, rc, err = run_measured([str(BUILD / "kvmtrace"), "diff", "--stat", str(a), str(b)])
+    events = 2 * (2 * DIFF_EXITS + 1)
+    rows.append(("kvmtrace diff", f"{events / secs:,.0f} events/s over {events:,} events, "
+                 f"peak RSS {rss / 1024:.1f} MiB (aim >= 1,000,000/s, < 64 MiB); "
+                 f"exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}"))
+    for p in (a, b, out_dir / "w.zst"):
+        p.unlink()
+
+    width = max(len(k) for k, _ in rows)
+    text = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    print(text)
+    (BUILD / "bench.md").write_text("| figure | value |\n|---|---|\n" +
+                                    "\n".join(f"| {k} | {v} |" for k, v in rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""The kernel runner (tests/kernels/kvmvm.py) itself: that each configured
+kernel boots with a working /dev/kvm, runs commands with exact output and
+status, survives a command's timeout and shares the repo read-write at the
+same path.  The first tests need no VM: series resolution and the archive
+format the initramfs is written in."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+KVMVM = REPO / "tests" / "kernels" / "kvmvm.py"
+sys.path.insert(0, str(KVMVM.parent))
+
+import initramfs  # noqa: E402
+import kernel_cache  # noqa: E402
+
+# --- no VM needed -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("older,newer", [
+    ("6.1.170-3", "6.1.192-2"),
+    ("6.12.117-1~deb12u1", "6.12.117-1"),
+    ("1.0~rc1", "1.0"),
+    ("1.0", "1.0a"),
+    ("1.0a", "1.0+b1"),
+    ("2.0-1", "1:1.0-1"),
+    ("6.1.9-1", "6.1.10-1"),
+])
+def test_debian_version_order(older, newer):
+    assert kernel_cache.compare_versions(older, newer) == -1
+    assert kernel_cache.compare_versions(newer, older) == 1
+    assert kernel_cache.compare_versions(newer, newer) == 0
+
+
+def test_newest_package_wins_regardless_of_listing_order():
+    offers = [("linux-image-6.1.0-9-amd64-unsigned", "6.1.27-1"),
+              ("linux-image-6.1.0-56-amd64-unsigned", "6.1.192-2"),
+              ("linux-image-6.1.0-47-amd64-unsigned", "6.1.170-3")]
+    assert kernel_cache.newest(offers) == offers[1]
+    assert kernel_cache.newest(list(reversed(offers))) == offers[1]
+    assert kernel_cache.newest([]) is None
+
+
+def test_patterns_skip_other_flavours():
+    rx = kernel_cache.pattern_regex("linux-image-6.1.0-*-amd64-unsigned")
+    assert rx.match("linux-image-6.1.0-56-amd64-unsigned")
+    assert not rx.match("linux-image-6.1.0-56-cloud-amd64-unsigned")
+    assert not rx.match("linux-image-6.1.0-56-rt-amd64-unsigned")
+    rx = kernel_cache.pattern_regex("linux-image-6.12.*+deb12-amd64-unsigned")
+    assert rx.match("linux-image-6.12.117+deb12-amd64-unsigned")
+    assert not rx.match("linux-image-6.12.117+deb12-cloud-amd64-unsigned")
+
+
+def test_kernels_conf_lists_the_series(kernel_series):
+    configured = [name for name, _ in kernel_cache.read_series()]
+    assert configured[:2] == ["6.1", "6.12"]
+    assert set(kernel_series) <= set(configured)
+
+
+def test_kernels_conf_rejects_malformed_lines(tmp_path):
+    conf = tmp_path / "kernels.conf"
+    conf.write_text("# comment\n6.1 linux-image-6.1.0-*-amd64-unsigned extra\n")
+    with pytest.raises(kernel_cache.KernelError, match=r"kernels.conf:2"):
+        kernel_cache.read_series(conf)
+
+
+def test_initramfs_archive_unpacks_with_cpio(tmp_path):
+    archive = initramfs.Cpio()
+    archive.dir("bin")
+    archive.file("bin/hello", b"#!/bin/sh\necho hi\n", 0o755)
+    archive.file("odd", b"x" * 5)
+    archive.symlink("bin/sh", "hello")
+    (tmp_path / "a.cpio").write_bytes(archive.finish())
+    out = tmp_path / "out"
+    out.mkdir()
+    r = subprocess.run(["cpio", "-idm", "--quiet", "-F", str(tmp_path / "a.cpio")],
+                       cwd=out, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (out / "bin/hello").read_bytes() == b"#!/bin/sh\necho hi\n"
+    assert os.access(out / "bin/hello", os.X_OK)
+    assert (out / "odd").read_bytes() == b"xxxxx"
+    assert os.readlink(out / "bin/sh") == "hello"
+
+
+def test_modinfo_reads_a_host_module(tmp_path):
+    # Any module of the running kernel will do; fall back to a prepared one.
+    found = list(pathlib.Path(f"/lib/modules/{os.uname().release}").glob("**/*.ko*"))
+    found += list(kernel_cache.cache_root().glob("*/modules/*.ko"))
+    if not found:
+        pytest.fail("no kernel module on this machine to read (run kvmvm.py prepare)")
+    mod = found[0]
+    info = kernel_cache.modinfo(kernel_cache.read_module(mod))
+    assert "vermagic" in info
+    assert "depends" in info
+
+
+# --- in each configured kernel ---------------------------------------------------
+
+
+@pytest.mark.kvm
+def test_dev_kvm_inside(kernel):
+    r = kernel.sh("stat -c '%F %t:%T' /dev/kvm")
+    assert (r.returncode, r.stdout) == (0, "character special file a:e8\n"), r.stderr
+
+
+@pytest.mark.kvm
+def test_uname_matches_package(kernel):
+    info = kernel.vm.kernel.info
+    release = kernel.sh("uname -r").stdout.strip()
+    assert release == info["release"]
+    assert info["package"] == f"linux-image-{release}-unsigned"
+    assert info["package"] in kernel.version and info["version"] in kernel.version
+
+
+@pytest.mark.kvm
+def test_streams_and_status_exact(kernel):
+    r = kernel.exec(["sh", "-c", "printf out; printf err >&2; exit 3"], text=False)
+    assert (r.returncode, r.stdout, r.stderr) == (3, b"out", b"err")
+    every_byte = bytes(range(256)) * 64
+    r = kernel.sh("cat; printf '\\000\\377\\r\\n' >&2", input=every_byte, text=False)
+    assert (r.returncode, r.stdout, r.stderr) == (0, every_byte, b"\0\xff\r\n")
+
+
+@pytest.mark.kvm
+def test_argv_not_reinterpreted(kernel):
+    args = ["a b", "", "'q'", "$HOME", "*", "tab\there", "é"]
+    r = kernel.exec(["printf", "[%s]", *args])
+    assert r.stdout == "".join(f"[{a}]" for a in args)
+
+
+@pytest.mark.kvm
+def test_signal_status_and_missing_program(kernel):
+    assert kernel.sh("kill -9 $$").returncode == -9
+    with pytest.raises(FileNotFoundError):
+        kernel.exec(["/nonexistent/program"])
+
+
+@pytest.mark.kvm
+def test_cwd_and_env(kernel, tmp_path):
+    r = kernel.sh('pwd; echo "$KVMVM_PROBE"', cwd=tmp_path, env={"KVMVM_PROBE": "x y"})
+    assert r.stdout == f"{tmp_path}\nx y\n"
+
+
+@pytest.mark.kvm
+def test_timeout_kills_command_not_vm(kernel):
+    began = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired) as caught:
+        kernel.sh("echo started; sleep 60 & sleep 61; echo never", timeout=1)
+    assert time.monotonic() - began < 15
+    assert caught.value.output == "started\n"
+    # Nothing of the command is left, and the VM goes on answering.
+    r = kernel.sh("cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^sleep$'")
+    assert r.stdout.strip() == "0"
+    assert kernel.sh("echo alive").stdout == "alive\n"
+
+
+@pytest.mark.kvm
+def test_repo_shared_read_write_at_same_path(kernel, tmp_path):
+    assert str(tmp_path).startswith(str(REPO))
+    this = pathlib.Path(__file__)
+    r = kernel.exec(["sha256sum", this])
+    assert r.stdout.split()[0] == subprocess.run(
+        ["sha256sum", this], capture_output=True, text=True).stdout.split()[0]
+    (tmp_path / "h").write_text("from-host")
+    r = kernel.sh(f"printf from-guest > '{tmp_path}/g' && cat '{tmp_path}/h'")
+    assert (r.returncode, r.stdout) == (0, "from-host")
+    assert (tmp_path / "g").read_text() == "from-guest"
+    # The rest of the host is there read-only.
+    r = kernel.sh("touch /usr/kvmvm-probe")
+    assert r.returncode != 0 and "Read-only file system" in r.stderr
+
+
+@pytest.mark.kvm
+def test_kvmtrace_binary_runs_inside(kernel, kvmtrace_bin):
+    if not kvmtrace_bin.exists():
+        pytest.fail(f"{kvmtrace_bin} not built (make)")
+    r = kernel.run(["--version"])
+    assert r.returncode == 0 and r.stdout.startswith("kvmtrace"), r.stderr
+
+
+@pytest.mark.kvm
+def test_command_latency(kernel, record_property):
+    lat = []
+    for _ in range(100):
+        began = time.monotonic()
+        assert kernel.exec(["true"]).returncode == 0
+        lat.append(time.monotonic() - began)
+    mean = sum(lat) / len(lat)
+    record_property("true_latency_ms", round(mean * 1000, 1))
+    print(f"{kernel.version}: 100 x true, mean {mean * 1000:.1f} ms, "
+          f"max {max(lat) * 1000:.1f} ms")
+    # A figure, not a pass mark: speed targets live in `make bench`.
+
+
+# --- the CLI ----------------------------------------------------------------------
+
+
+def kvmvm_cli(*args, timeout=600):
+    return subprocess.run(["/usr/bin/python3", str(KVMVM), *args], capture_output=True,
+                          timeout=timeout, cwd=REPO)
+
+
+def test_cli_list():
+    r = kvmvm_cli("list")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert [line.split()[0] for line in lines] == [n for n, _ in kernel_cache.read_series()]
+    assert all("->  linux-image-" in line for line in lines)
+
+
+def test_cli_run_without_command():
+    r = kvmvm_cli("run", "--kernel", "6.1")
+    assert r.returncode == 2 and b"no command given" in r.stderr
+
+
+def test_cli_unknown_series():
+    r = kvmvm_cli("run", "--kernel", "2.4", "--", "true")
+    assert r.returncode == 125 and b"unknown kernel series '2.4'" in r.stderr
+
+
+@pytest.mark.kvm
+def test_cli_run_auto(kernel_series):
+    # auto: native where /dev/kvm is usable, else the first series.
+    r = kvmvm_cli("run", "--kernel", "auto", "--", "sh", "-c",
+                  "test -c /dev/kvm; printf out; printf 'err\\n' >&2; exit 5")
+    assert r.returncode == 5
+    assert r.stdout == b"out"
+    err = r.stderr.decode()
+    assert err.startswith("err\nkernel: "), err
+    if "kernel: native" not in err:
+        package, version = kernel_cache.resolve(kernel_series[0])
+        assert f"{package} {version}" in err
+
+
+def test_make_vm_needs_a_command():
+    if shutil.which("make") is None:
+        pytest.fail("make not installed")
+    r = subprocess.run(["make", "-s", "vm"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode != 0 and "usage: make vm" in r.stderr
