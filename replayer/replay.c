@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "recorder/trace_reader.h"
 #include "recorder/trace_writer.h"
 #include "replayer/field_diff.h"
+#include "replayer/replay_lanes.h"
 #include "replayer/replay_vm.h"
 
 const char *const kt_default_ignores[] = {
@@ -35,49 +37,67 @@ static const char *const env_fields[] = {
  * vCPU replayed alone may spin on a lock another vCPU holds). */
 #define RUN_WATCHDOG_US 2000000
 
+/* What one replaying thread needs of its own: the main thread has one,
+ * and each vCPU thread of a multi-vCPU replay (replayer/replay_lanes.c). */
+struct lane {
+	struct replay *rp;
+	struct kt_sink rec, rep;
+	uint64_t index;          /* the recorded event being replayed */
+	char context[64];
+	bool env;                /* reporting environment differences */
+};
+
 struct replay {
 	const struct kt_replay_opts *o;
 	struct kt_replay_result *res;
 	struct rp_vm vm;
-	struct kt_sink rec, rep;
+	struct lane main;
+	pthread_mutex_t lock;    /* res and the report callback */
 	struct kt_snapshot_body snap[GUEST_MAX_VCPUS];
 	bool have_snap[GUEST_MAX_VCPUS];
-	uint64_t index;
-	char context[64];
-	struct kt_recorder *out;
+	struct rp_lanes *lanes;  /* vCPU threads, once a multi-vCPU run starts */
 };
 
-struct report_ctx {
-	struct replay *rp;
-	bool env;
-};
+static void lane_init(struct lane *l, struct replay *rp)
+{
+	l->rp = rp;
+	kt_sink_flat(&l->rec);
+	kt_sink_flat(&l->rep);
+}
+
+static void lane_free(struct lane *l)
+{
+	kt_sink_free(&l->rec);
+	kt_sink_free(&l->rep);
+}
 
 static void report(void *ctx, const char *path, const char *recorded, const char *replayed)
 {
-	struct report_ctx *c = ctx;
-	struct replay *rp = c->rp;
+	struct lane *l = ctx;
+	struct replay *rp = l->rp;
 	struct kt_divergence d = {
-		.event = rp->index, .context = c->env ? "environment" : rp->context,
+		.event = l->index, .context = l->env ? "environment" : l->context,
 		.path = path, .recorded = recorded, .replayed = replayed,
 	};
 
-	if (c->env)
+	pthread_mutex_lock(&rp->lock);
+	if (l->env)
 		rp->res->env_differences++;
 	else
 		rp->res->divergences++;
-	rp->o->report(rp->o->ctx, &d, c->env);
+	rp->o->report(rp->o->ctx, &d, l->env);
+	pthread_mutex_unlock(&rp->lock);
 }
 
-static void compare_sinks(struct replay *rp, const struct kt_pathset *only, bool env)
+static void compare_sinks(struct lane *l, const struct kt_pathset *only)
 {
-	size_t na = kt_sink_nfields(&rp->rec), nb = kt_sink_nfields(&rp->rep);
+	size_t na = kt_sink_nfields(&l->rec), nb = kt_sink_nfields(&l->rep);
 	struct kt_field *a = malloc((na + 1) * sizeof(*a)), *b = malloc((nb + 1) * sizeof(*b));
-	struct report_ctx c = { rp, env };
 
 	if (a && b) {
-		kt_sink_fields(&rp->rec, a, na);
-		kt_sink_fields(&rp->rep, b, nb);
-		kt_field_diff(a, na, b, nb, rp->o->ignore, only, report, &c);
+		kt_sink_fields(&l->rec, a, na);
+		kt_sink_fields(&l->rep, b, nb);
+		kt_field_diff(a, na, b, nb, l->rp->o->ignore, only, report, l);
 	}
 	free(a);
 	free(b);
@@ -100,11 +120,15 @@ static int compare_environment(struct replay *rp, struct kt_reader *r)
 	for (unsigned i = 0; only && env_fields[i]; i++)
 		kt_pathset_add(only, env_fields[i]);
 	if (!ret && only) {
-		kt_sink_reset(&rp->rec);
-		kt_sink_reset(&rp->rep);
-		decode_header(&rp->rec, hdr, len);
-		decode_header(&rp->rep, here.data, here.len);
-		compare_sinks(rp, only, true);
+		struct lane *l = &rp->main;
+
+		kt_sink_reset(&l->rec);
+		kt_sink_reset(&l->rep);
+		decode_header(&l->rec, hdr, len);
+		decode_header(&l->rep, here.data, here.len);
+		l->env = true;
+		compare_sinks(l, only);
+		l->env = false;
 	}
 	kt_pathset_free(only);
 	kt_buf_free(&here);
@@ -158,20 +182,24 @@ static void keep_snapshot(struct replay *rp, uint16_t vcpu, const struct rp_resu
 	rp->have_snap[vcpu] = true;
 }
 
-static void check_exit_reason(struct replay *rp, const struct kt_event *ev,
+static void check_exit_reason(struct lane *l, const struct kt_event *ev,
 			      const struct rp_result *res)
 {
+	struct replay *rp = l->rp;
 	uint32_t was = exit_reason_of(ev->out, ev->ioctl->out_len);
 	uint32_t now = res->ret < 0 ? UINT32_MAX : exit_reason_of(res->out, res->out_len);
 	const char *a = kvm_exit_reason_name(was), *b = kvm_exit_reason_name(now);
 
 	if (ev->ioctl->ret < 0 || was == now)
 		return;
+	pthread_mutex_lock(&rp->lock);
+	if (!rp->res->stopped)
+		snprintf(rp->res->stop_reason, sizeof(rp->res->stop_reason),
+			 "event %" PRIu64 ": vCPU %u exited with %s where the recording has %s; "
+			 "the exit sequences no longer line up", l->index, ev->vcpu,
+			 res->ret < 0 ? strerror(res->err) : b ? b : "UNKNOWN", a ? a : "UNKNOWN");
 	rp->res->stopped = true;
-	snprintf(rp->res->stop_reason, sizeof(rp->res->stop_reason),
-		 "event %" PRIu64 ": vCPU %u exited with %s where the recording has %s; "
-		 "the exit sequences no longer line up", rp->index, ev->vcpu,
-		 res->ret < 0 ? strerror(res->err) : b ? b : "UNKNOWN", a ? a : "UNKNOWN");
+	pthread_mutex_unlock(&rp->lock);
 }
 
 static bool same_result(const struct kt_event *ev, const struct kt_ioctl_body *mine,
@@ -183,18 +211,19 @@ static bool same_result(const struct kt_event *ev, const struct kt_ioctl_body *m
 	       (!b->out_len || memcmp(ev->out, out, b->out_len) == 0);
 }
 
-static void compare_events(struct replay *rp, const struct kt_event *recorded,
+static void compare_events(struct lane *l, const struct kt_event *recorded,
 			   const struct kt_event *replayed)
 {
-	kt_sink_reset(&rp->rec);
-	kt_sink_reset(&rp->rep);
-	decode_event(&rp->rec, recorded);
-	decode_event(&rp->rep, replayed);
-	compare_sinks(rp, NULL, false);
+	kt_sink_reset(&l->rec);
+	kt_sink_reset(&l->rep);
+	decode_event(&l->rec, recorded);
+	decode_event(&l->rep, replayed);
+	compare_sinks(l, NULL);
 }
 
-static int replay_ioctl(struct replay *rp, const struct kt_event *ev)
+int rp_replay_ioctl(struct lane *l, const struct kt_event *ev, bool watchdog)
 {
+	struct replay *rp = l->rp;
 	struct rp_call c = { .vcpu = ev->vcpu, .b = ev->ioctl, .in = ev->in, .out = ev->out };
 	struct kt_ioctl_body body = *ev->ioctl;
 	struct kt_event mine = *ev;
@@ -204,15 +233,15 @@ static int replay_ioctl(struct replay *rp, const struct kt_event *ev)
 	int ret;
 
 	if (ev->ioctl->role == KT_FD_VCPU)
-		snprintf(rp->context, sizeof(rp->context), "vcpu%u %s", ev->vcpu,
+		snprintf(l->context, sizeof(l->context), "vcpu%u %s", ev->vcpu,
 			 name ? name : "ioctl");
 	else
-		snprintf(rp->context, sizeof(rp->context), "%s %s",
+		snprintf(l->context, sizeof(l->context), "%s %s",
 			 ev->ioctl->role == KT_FD_VM ? "vm" : "kvm", name ? name : "ioctl");
-	if (run)
+	if (run && watchdog)
 		arm_watchdog(true);
 	ret = rp_vm_call(&rp->vm, &c, &res);
-	if (run)
+	if (run && watchdog)
 		arm_watchdog(false);
 	if (ret)
 		return ret;
@@ -223,16 +252,17 @@ static int replay_ioctl(struct replay *rp, const struct kt_event *ev)
 	mine.out = res.out;
 	/* Decoding is for explaining differences: most events have none. */
 	if (!same_result(ev, &body, res.out))
-		compare_events(rp, ev, &mine);
+		compare_events(l, ev, &mine);
 	if (run) {
 		keep_snapshot(rp, ev->vcpu, &res);
-		check_exit_reason(rp, ev, &res);
+		check_exit_reason(l, ev, &res);
 	}
 	return 0;
 }
 
-static void replay_snapshot(struct replay *rp, const struct kt_event *ev)
+void rp_replay_snapshot(struct lane *l, const struct kt_event *ev)
 {
+	struct replay *rp = l->rp;
 	const struct kt_snapshot_body *s = (const void *)ev->body;
 	struct kt_event mine = *ev;
 
@@ -240,27 +270,25 @@ static void replay_snapshot(struct replay *rp, const struct kt_event *ev)
 	if (ev->len < sizeof(*s) || s->source != KT_SNAP_SYNC_REGS ||
 	    ev->vcpu >= GUEST_MAX_VCPUS)
 		return;
-	snprintf(rp->context, sizeof(rp->context), "vcpu%u snapshot", ev->vcpu);
+	snprintf(l->context, sizeof(l->context), "vcpu%u snapshot", ev->vcpu);
 	if (!rp->have_snap[ev->vcpu]) {
-		struct report_ctx c = { rp, false };
-
-		report(&c, "snapshot", "present", NULL);
+		report(l, "snapshot", "present", NULL);
 		return;
 	}
 	mine.body = (const uint8_t *)&rp->snap[ev->vcpu];
 	if (memcmp(ev->body, mine.body, sizeof(*s)) != 0)
-		compare_events(rp, ev, &mine);
+		compare_events(l, ev, &mine);
 }
 
 static void replay_digest(struct replay *rp, const struct kt_event *ev)
 {
 	struct kt_digest_body d;
-	struct report_ctx c = { rp, false };
+	struct lane *l = &rp->main;
 
 	if (ev->len < sizeof(d))
 		return;
 	memcpy(&d, ev->body, sizeof(d));
-	snprintf(rp->context, sizeof(rp->context), "memory digest, slot %u", d.slot);
+	snprintf(l->context, sizeof(l->context), "memory digest, slot %u", d.slot);
 	for (uint32_t i = 0; i < d.npages && sizeof(d) + (i + 1) * 8ull <= ev->len; i++) {
 		uint64_t gpa = d.gpa + (uint64_t)i * d.page_size, was, now;
 		const uint8_t *page = rp_vm_guest_ptr(&rp->vm, gpa, d.page_size);
@@ -274,7 +302,7 @@ static void replay_digest(struct replay *rp, const struct kt_event *ev)
 		snprintf(a, sizeof(a), "0x%" PRIx64, was);
 		snprintf(b, sizeof(b), "0x%" PRIx64, now);
 		if (!kt_pathset_match(rp->o->ignore, path))
-			report(&c, path, a, page ? b : NULL);
+			report(l, path, a, page ? b : NULL);
 	}
 }
 
@@ -282,9 +310,9 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 {
 	switch (ev->type) {
 	case KT_REC_IOCTL:
-		return replay_ioctl(rp, ev);
+		return rp_replay_ioctl(&rp->main, ev, true);
 	case KT_REC_SNAPSHOT:
-		replay_snapshot(rp, ev);
+		rp_replay_snapshot(&rp->main, ev);
 		return 0;
 	case KT_REC_MEMWRITE:
 		return ev->len < 8 ? kt_fail(KT_E_CORRUPT, "memory write record too short") :
@@ -298,21 +326,94 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 	}
 }
 
+static unsigned vcpus_created(const struct replay *rp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
+		n += rp->vm.vcpu[i].fd >= 0;
+	return n;
+}
+
+/* Several vCPUs ran at once when recording (one may spin on a lock another
+ * holds): from their first KVM_RUN on, each replays on its own thread. */
+static bool goes_to_lane(struct replay *rp, const struct kt_event *ev)
+{
+	bool vcpu_event = ev->type == KT_REC_SNAPSHOT ||
+			  (ev->type == KT_REC_IOCTL && ev->ioctl->role == KT_FD_VCPU);
+
+	if (!vcpu_event)
+		return false;
+	if (!rp->lanes && ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN &&
+	    vcpus_created(rp) > 1)
+		rp->lanes = rp_lanes_start(rp, &rp->vm);
+	return rp->lanes != NULL;
+}
+
+static bool stopped(struct replay *rp)
+{
+	bool s;
+
+	pthread_mutex_lock(&rp->lock);
+	s = rp->res->stopped;
+	pthread_mutex_unlock(&rp->lock);
+	return s;
+}
+
 static int run_events(struct replay *rp, struct kt_reader *r)
 {
 	struct kt_event ev;
-	int ret;
+	int ret = 0, err = 0;
 
-	while (!rp->res->stopped && (ret = kt_reader_next(r, &ev)) == 1) {
-		rp->index = kt_reader_index(r) - 1;
+	while (!err && !stopped(rp) && (ret = kt_reader_next(r, &ev)) == 1) {
+		rp->main.index = kt_reader_index(r) - 1;
 		rp->res->events++;
-		if ((ret = replay_event(rp, &ev)))
-			return ret;
+		if (goes_to_lane(rp, &ev)) {
+			err = rp_lanes_push(rp->lanes, &ev, rp->main.index);
+			continue;
+		}
+		if (rp->lanes)
+			rp_lanes_drain(rp->lanes);
+		err = replay_event(rp, &ev);
 	}
-	if (rp->res->stopped)
+	if (rp->lanes) {
+		int lane_err = rp_lanes_stop(rp->lanes);
+
+		rp->lanes = NULL;
+		err = err ? err : lane_err;
+	}
+	if (err)
+		return err;
+	if (stopped(rp) || ret >= 0)
 		return 0;
-	return ret < 0 ? kt_fail(ret, "%s: %s after event %" PRIu64, rp->o->trace,
-				 kt_reader_strerror(ret), kt_reader_index(r)) : 0;
+	return kt_fail(ret, "%s: %s after event %" PRIu64, rp->o->trace,
+		       kt_reader_strerror(ret), kt_reader_index(r));
+}
+
+/* For replay_lanes.c. */
+struct lane *rp_lane_new(struct replay *rp)
+{
+	struct lane *l = calloc(1, sizeof(*l));
+
+	if (l)
+		lane_init(l, rp);
+	return l;
+}
+
+void rp_lane_free(struct lane *l)
+{
+	lane_free(l);
+	free(l);
+}
+
+void rp_lane_set_index(struct lane *l, uint64_t index)
+{
+	l->index = index;
+}
+
+bool rp_stopped(struct replay *rp)
+{
+	return stopped(rp);
 }
 
 int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
@@ -330,8 +431,8 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 		free(rp);
 		return kt_fail(err, "%s: %s", o->trace, kt_reader_strerror(err));
 	}
-	kt_sink_flat(&rp->rec);
-	kt_sink_flat(&rp->rep);
+	lane_init(&rp->main, rp);
+	pthread_mutex_init(&rp->lock, NULL);
 	install_watchdog();
 	ret = rp_vm_open(&rp->vm, o->kvm_path);
 	if (!ret)
@@ -339,8 +440,8 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 	if (!ret)
 		ret = run_events(rp, r);
 	rp_vm_close(&rp->vm);
-	kt_sink_free(&rp->rec);
-	kt_sink_free(&rp->rep);
+	lane_free(&rp->main);
+	pthread_mutex_destroy(&rp->lock);
 	kt_reader_close(r);
 	free(rp);
 	return ret;

@@ -126,6 +126,7 @@ class VMPool:
             except kvmvm.VMError as e:
                 self.errors[series] = (f"kernel {series}: no usable KVM (no /dev/kvm "
                                        f"here, and the QEMU kernel runner failed):\n{e}")
+            if series in self.errors:
                 pytest.fail(self.errors[series], pytrace=False)
             self.vms.append(vm)
             self.targets[series] = Target(vm.run, vm.kernel_version, False, series, vm)

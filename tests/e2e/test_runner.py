@@ -87,16 +87,19 @@ def test_initramfs_archive_unpacks_with_cpio(tmp_path):
     assert os.readlink(out / "bin/sh") == "hello"
 
 
-def test_modinfo_reads_a_host_module(tmp_path):
-    # Any module of the running kernel will do; fall back to a prepared one.
-    found = list(pathlib.Path(f"/lib/modules/{os.uname().release}").glob("**/*.ko*"))
-    found += list(kernel_cache.cache_root().glob("*/modules/*.ko"))
-    if not found:
-        pytest.fail("no kernel module on this machine to read (run kvmvm.py prepare)")
-    mod = found[0]
-    info = kernel_cache.modinfo(kernel_cache.read_module(mod))
-    assert "vermagic" in info
-    assert "depends" in info
+def test_modules_listed_after_their_dependencies(kernel_series):
+    kernel = kernel_cache.prepare_series(kernel_series[0])
+    info = kernel_cache.modinfo(kernel_cache.read_module(kernel.modules / "kvm_amd.ko"))
+    assert "kvm" in info["depends"][0].split(",")
+    assert info["vermagic"][0].split()[0] == kernel.release
+    builtin_or_earlier = set()
+    for line in (kernel.modules / "load.list").read_text().splitlines():
+        group, name, file = line.split()
+        deps = kernel_cache.modinfo(kernel_cache.read_module(kernel.modules / file))
+        for dep in filter(None, deps["depends"][0].split(",")):
+            assert dep in builtin_or_earlier or not (kernel.modules / f"{dep}.ko").exists(), \
+                f"{name} listed before its dependency {dep}"
+        builtin_or_earlier.add(name)
 
 
 # --- in each configured kernel ---------------------------------------------------

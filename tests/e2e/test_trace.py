@@ -165,3 +165,18 @@ def test_truncated_and_corrupt_traces_fail_with_one_line(kernel, tmp_path):
         r = kernel.run(cmd)
         assert r.returncode == 2, (cmd, r.stderr)
         assert len(r.stderr.strip().splitlines()) <= 2
+
+
+def corpus():
+    return sorted(p.stem for p in (REPO / "guests").glob("*.json"))
+
+
+@pytest.mark.parametrize("guest", corpus())
+def test_every_corpus_trace_replays_identically_where_recorded(kernel, tmp_path, guest):
+    args = json.loads((REPO / "guests" / f"{guest}.json").read_text())["args"]
+    trace = tmp_path / f"{guest}.zst"
+    r = kernel.run(["record", str(GUESTS / f"{guest}.bin"), *args, "-o", str(trace)])
+    assert f"trace written to {trace}" in r.stderr, r.stderr
+    r = kernel.run(["replay", str(trace)])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert " 0 divergences, 0 environment differences" in r.stderr
