@@ -130,8 +130,13 @@ int cmd_replay(int argc, char **argv)
 		return cli_error(TROUBLE);
 	}
 	kt_pathset_free(c.ignore);
-	if (res.stopped)
-		printf("%sstopped: %s\n", c.json ? "" : "", res.stop_reason);
+	if (res.stopped && c.json) {
+		fputs("{\"kind\": \"stopped\", \"reason\": ", stdout);
+		json_value(res.stop_reason);
+		puts("}");
+	} else if (res.stopped) {
+		printf("stopped: %s\n", res.stop_reason);
+	}
 	fprintf(stderr, "kvmtrace: replayed %" PRIu64 " events: %" PRIu64
 		" divergences, %" PRIu64 " environment differences%s\n", res.events,
 		res.divergences, res.env_differences, res.stopped ? " (stopped early)" : "");

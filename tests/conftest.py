@@ -52,9 +52,12 @@ def selected_series(config):
 
 
 def pytest_generate_tests(metafunc):
+    # Grouped by kernel, so that with pytest-xdist --dist loadgroup each
+    # worker boots the kernels of its own tests only.
     if "kernel" in metafunc.fixturenames:
         series = selected_series(metafunc.config)
-        metafunc.parametrize("kernel", series, ids=series, indirect=True)
+        metafunc.parametrize("kernel", [pytest.param(s, id=s, marks=pytest.mark.xdist_group(s))
+                                        for s in series], indirect=True)
 
 
 class Target:

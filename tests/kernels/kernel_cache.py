@@ -292,14 +292,15 @@ def collect_modules(moddir, outdir):
     outdir = pathlib.Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     lines = []
-    base_loaded = set()
-    groups = [("base", BASE_MODULES, base_loaded)]
-    groups += [(g, mods, set(base_loaded)) for g, mods in VENDOR_MODULES.items()]
-    for group, wanted, loaded in groups:
-        if group != "base":
-            loaded |= base_loaded
-            if not any(m in index or m in builtin for m in wanted):
-                continue
+    base = set()
+    groups = [("base", BASE_MODULES)] + list(VENDOR_MODULES.items())
+    for group, wanted in groups:
+        if not any(m in index or m in builtin for m in wanted):
+            if group == "base":
+                raise KernelError(f"{moddir}: none of {wanted} here")
+            continue  # a kernel built without this vendor's KVM
+        # Each vendor set loads on top of the base set, never of another vendor's.
+        loaded = base if group == "base" else set(base)
         order = []
         module_closure(wanted, index, builtin, loaded, order)
         for name, elf in order:
