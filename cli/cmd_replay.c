@@ -8,20 +8,25 @@
 #include "harness/error.h"
 #include "recorder/sink.h"
 #include "replayer/field_diff.h"
+#include "cli/replay_runs.h"
 #include "replayer/replay.h"
 
 /* diff(1)'s statuses. */
 enum { SAME = 0, DIFFERENT = 1, TROUBLE = 2 };
 
 static const char usage[] =
-	"usage: kvmtrace replay TRACE.zst [--json] [--ignore PATTERN] [--ignore-file FILE]\n"
-	"                      [--kvm-device PATH]\n";
+	"usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
+	"                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
+	"                      [--ignore-file FILE] [--kvm-device PATH]\n";
 
 struct replay_cli {
-	bool json;
+	bool json, force;
 	struct kt_pathset *ignore;
 	const char *kvm_path;
 	const char *trace;
+	const char *output;
+	unsigned runs;
+	const char *ignore_out;
 };
 
 static void print_value(const char *v)
@@ -76,14 +81,33 @@ static int parse(int argc, char **argv, struct replay_cli *c)
 		{ "ignore", required_argument, NULL, 'i' },
 		{ "ignore-file", required_argument, NULL, 'f' },
 		{ "kvm-device", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "ignore-out", required_argument, NULL, 'O' },
 		{ 0 },
 	};
 	int opt;
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'j') {
+	while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		uint64_t n;
+
+		if (opt == 'o') {
+			c->output = optarg;
+		} else if (opt == 'F') {
+			c->force = true;
+		} else if (opt == 'r') {
+			if (kt_parse_u64(optarg, &n) || n < 1 || n > 1000) {
+				fprintf(stderr, "kvmtrace replay: --runs '%s': must be a whole number "
+					"from 1 to 1000\n%s", optarg, usage);
+				return TROUBLE;
+			}
+			c->runs = (unsigned)n;
+		} else if (opt == 'O') {
+			c->ignore_out = optarg;
+		} else if (opt == 'j') {
 			c->json = true;
 		} else if (opt == 'i') {
 			kt_pathset_add(c->ignore, optarg);
@@ -125,6 +149,18 @@ int cmd_replay(int argc, char **argv)
 	o.trace = c.trace;
 	o.kvm_path = c.kvm_path;
 	o.ignore = c.ignore;
+	o.output = c.output;
+	o.force = c.force;
+	if (c.runs > 1) {
+		uint64_t divergences;
+
+		if (c.output)
+			return cli_errorf(TROUBLE, "replay: -o and --runs do not go together");
+		status = replay_runs(&o, c.runs, c.ignore_out, &divergences) ?
+			cli_error(TROUBLE) : divergences ? DIFFERENT : SAME;
+		kt_pathset_free(c.ignore);
+		return status;
+	}
 	if (kt_replay(&o, &res)) {
 		kt_pathset_free(c.ignore);
 		return cli_error(TROUBLE);
@@ -140,5 +176,7 @@ int cmd_replay(int argc, char **argv)
 	fprintf(stderr, "kvmtrace: replayed %" PRIu64 " events: %" PRIu64
 		" divergences, %" PRIu64 " environment differences%s\n", res.events,
 		res.divergences, res.env_differences, res.stopped ? " (stopped early)" : "");
+	if (c.output)
+		fprintf(stderr, "kvmtrace: the replay's trace written to %s\n", c.output);
 	return res.divergences || res.stopped ? DIFFERENT : SAME;
 }

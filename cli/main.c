@@ -45,8 +45,17 @@ static const struct cli_command commands[] = {
 	  "not a trace, newer format, corrupt); 16 trace truncated (what was readable\n"
 	  "is printed).\n" },
 	{ "replay", cmd_replay, "re-run a trace on this kernel and report divergences",
-	  "usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst] [--runs N]\n"
-	  "                      [--ignore PATTERN] [--ignore-file FILE] [--kvm-device PATH]\n"
+	  "usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
+	  "                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
+	  "                      [--ignore-file FILE] [--kvm-device PATH]\n"
+	  "Re-issues the trace's ioctls on this kernel and reports every divergence\n"
+	  "(event, ioctl, field path, recorded -> replayed); host differences first.\n"
+	  "  --json             JSON Lines: one object per divergence\n"
+	  "  -o NEW.zst         also write the replay as a trace of its own\n"
+	  "  --runs N           replay N times and list the fields that change from\n"
+	  "                     run to run (to FILE with --ignore-out) as an ignore file\n"
+	  "  --ignore PATTERN   skip fields matching PATTERN (fnmatch on field paths)\n"
+	  "  --ignore-file FILE patterns, one a line\n"
 	  "Exit status: 0 identical, 1 diverged, 2 trouble.\n" },
 	{ "diff", cmd_diff, "compare two traces field by field",
 	  "usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"

@@ -307,18 +307,27 @@ static void digest_region(struct kt_recorder *r, uint32_t slot, uint64_t gpa,
 	free(hashes);
 }
 
-void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m)
+void kt_recorder_end(struct kt_recorder *r, const struct kt_mem_region *regions,
+		     unsigned nregions, uint32_t reason, int32_t status, uint64_t exits)
 {
-	struct kt_end_body end = {
-		.reason = m->outcome.reason,
-		.status = m->outcome.status,
-		.exits = m->total_exits,
-	};
+	struct kt_end_body end = { .reason = reason, .status = status, .exits = exits };
 
-	digest_region(r, 0, GUEST_LOAD_GPA, m->ram, m->cfg.mem_bytes);
-	digest_region(r, 1, GUEST_PT_GPA, m->tables, GUEST_PT_SIZE);
+	for (unsigned i = 0; i < nregions; i++)
+		digest_region(r, regions[i].slot, regions[i].gpa, regions[i].host,
+			      regions[i].size);
 	end.events = kt_writer_events(r->w);
 	kt_writer_end(r->w, &end);
+}
+
+void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m)
+{
+	const struct kt_mem_region regions[] = {
+		{ 0, GUEST_LOAD_GPA, m->cfg.mem_bytes, m->ram },
+		{ 1, GUEST_PT_GPA, GUEST_PT_SIZE, m->tables },
+	};
+
+	kt_recorder_end(r, regions, 2, m->outcome.reason, m->outcome.status,
+			m->total_exits);
 }
 
 void kt_recorder_abort(struct kt_recorder *r, int status)

@@ -25,8 +25,18 @@ struct kt_record_request {
  * *no_kvm tells whether /dev/kvm itself was the trouble. */
 int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *req,
 		      bool *no_kvm);
+/* Guest memory to digest at the end. */
+struct kt_mem_region {
+	uint32_t slot;
+	uint64_t gpa, size;
+	const uint8_t *host;
+};
+
 /* Write the memory digest and the END record (the run is over). */
 void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m);
+/* The same for a VM that is not a kt_machine (a replay). */
+void kt_recorder_end(struct kt_recorder *r, const struct kt_mem_region *regions,
+		     unsigned nregions, uint32_t reason, int32_t status, uint64_t exits);
 /* Setup failed before the run: END record with status, no digest. */
 void kt_recorder_abort(struct kt_recorder *r, int status);
 /* Stop observing and close the trace; returns 0 or the first write error

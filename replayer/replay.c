@@ -56,6 +56,9 @@ struct replay {
 	struct kt_snapshot_body snap[GUEST_MAX_VCPUS];
 	bool have_snap[GUEST_MAX_VCPUS];
 	struct rp_lanes *lanes;  /* vCPU threads, once a multi-vCPU run starts */
+	struct kt_recorder *out; /* -o */
+	struct kt_end_body end;  /* the recording's END, for -o */
+	uint64_t exits;          /* KVM_RUN calls replayed */
 };
 
 static void lane_init(struct lane *l, struct replay *rp)
@@ -254,6 +257,7 @@ int rp_replay_ioctl(struct lane *l, const struct kt_event *ev, bool watchdog)
 	if (!same_result(ev, &body, res.out))
 		compare_events(l, ev, &mine);
 	if (run) {
+		__atomic_fetch_add(&rp->exits, 1, __ATOMIC_RELAXED);
 		keep_snapshot(rp, ev->vcpu, &res);
 		check_exit_reason(l, ev, &res);
 	}
@@ -321,6 +325,9 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 	case KT_REC_DIGEST:
 		replay_digest(rp, ev);
 		return 0;
+	case KT_REC_END:
+		memcpy(&rp->end, ev->body, ev->len < sizeof(rp->end) ? ev->len : sizeof(rp->end));
+		return 0;
 	default:
 		return 0;
 	}
@@ -358,6 +365,46 @@ static bool stopped(struct replay *rp)
 	s = rp->res->stopped;
 	pthread_mutex_unlock(&rp->lock);
 	return s;
+}
+
+/* -o: the replay is recorded like a run, with the trace's own guest and
+ * configuration in its header. */
+static int start_output(struct replay *rp, struct kt_reader *r)
+{
+	struct kt_run_config rc;
+	struct kt_config cfg = { .kvm_path = rp->o->kvm_path };
+	struct kt_record_request req = { .path = rp->o->output, .force = rp->o->force,
+					  .cfg = &cfg };
+	const struct kt_header *h = kt_reader_hdr(r);
+	const char *name = kt_header_string(h, KT_HDR_GUEST_NAME);
+	bool no_kvm;
+
+	if (kt_header_run_config(h, &rc) ||
+	    kt_header_guest_image(h, &req.image, &req.image_size))
+		return kt_fail(KT_E_CORRUPT, "%s: the header lacks the run configuration or "
+			       "guest image that -o needs", rp->o->trace);
+	cfg = (struct kt_config){
+		.guest_path = name ? name : "guest", .mode = rc.mode, .mem_bytes = rc.mem_bytes,
+		.vcpus = rc.vcpus, .timeout_ms = rc.timeout_ms, .max_exits = rc.max_exits,
+		.guest_arg = rc.guest_arg, .snapshots = true, .kvm_path = rp->o->kvm_path,
+	};
+	return kt_recorder_start(&rp->out, &req, &no_kvm);
+}
+
+static void finish_output(struct replay *rp)
+{
+	struct kt_mem_region regions[RP_MAX_SLOTS];
+	unsigned n = 0;
+	uint64_t events;
+
+	for (unsigned i = 0; i < RP_MAX_SLOTS; i++)
+		if (rp->vm.slot[i].used)
+			regions[n++] = (struct kt_mem_region){ i, rp->vm.slot[i].gpa,
+							       rp->vm.slot[i].size,
+							       rp->vm.slot[i].host };
+	kt_recorder_end(rp->out, regions, n, rp->end.reason, rp->end.status, rp->exits);
+	kt_recorder_close(rp->out, &events);
+	rp->out = NULL;
 }
 
 static int run_events(struct replay *rp, struct kt_reader *r)
@@ -437,8 +484,12 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 	ret = rp_vm_open(&rp->vm, o->kvm_path);
 	if (!ret)
 		ret = compare_environment(rp, r);
+	if (!ret && o->output)
+		ret = start_output(rp, r);
 	if (!ret)
 		ret = run_events(rp, r);
+	if (rp->out)
+		finish_output(rp);
 	rp_vm_close(&rp->vm);
 	lane_free(&rp->main);
 	pthread_mutex_destroy(&rp->lock);

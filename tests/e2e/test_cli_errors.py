@@ -157,3 +157,52 @@ def test_help_and_version():
     r = kvmtrace("frob")
     assert r.returncode == USAGE
     one_line_error(r, "'frob' is not a command")
+
+
+# --- show: bad traces, no KVM needed ----------------------------------------
+
+def zstd_of(tmp_path, name, data):
+    raw = tmp_path / f"{name}.raw"
+    raw.write_bytes(data)
+    out = tmp_path / f"{name}.zst"
+    subprocess.run(["zstd", "-q", "--check", "-f", str(raw), "-o", str(out)], check=True)
+    return out
+
+
+def test_show_missing_trace(tmp_path):
+    r = kvmtrace("show", tmp_path / "none.zst")
+    assert r.returncode == BAD_INPUT
+    one_line_error(r, "none.zst", "No such file")
+
+
+def test_show_not_a_trace(tmp_path):
+    t = tmp_path / "notes.txt"
+    t.write_text("just text\n")
+    r = kvmtrace("show", t)
+    assert r.returncode == BAD_INPUT
+    one_line_error(r, "notes.txt", "not a kvmtrace trace")
+
+
+def test_show_zstd_of_something_else(tmp_path):
+    t = zstd_of(tmp_path, "other", b"some other data, compressed\n" * 10)
+    r = kvmtrace("show", t)
+    assert r.returncode == BAD_INPUT
+    one_line_error(r, "other.zst", "not a kvmtrace trace")
+
+
+def test_show_newer_format_version(tmp_path):
+    import struct
+    magic = b"KVMTRACE" + struct.pack("<HHI", 99, 0, 0)
+    t = zstd_of(tmp_path, "newer", magic)
+    r = kvmtrace("show", t)
+    assert r.returncode == BAD_INPUT
+    one_line_error(r, "newer.zst", "newer")
+
+
+@pytest.mark.parametrize("cmd", [["replay"], ["diff", "/dev/null"]])
+def test_replay_and_diff_of_bad_input_are_trouble(tmp_path, cmd):
+    t = tmp_path / "notes.txt"
+    t.write_text("just text\n")
+    r = kvmtrace(*cmd, t)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -171,12 +171,27 @@ def corpus():
     return sorted(p.stem for p in (REPO / "guests").glob("*.json"))
 
 
+def exit_counts(stats_text):
+    """The exit-reason table of `show --stats`: {"IO": 14, ...}."""
+    counts, in_exits = {}, False
+    for line in stats_text.splitlines():
+        if line.startswith("exit reason"):
+            in_exits = True
+        elif in_exits and line.split():
+            name, count = line.split()[:2]
+            counts[name] = int(count)
+    return counts
+
+
 @pytest.mark.parametrize("guest", corpus())
-def test_every_corpus_trace_replays_identically_where_recorded(kernel, tmp_path, guest):
-    args = json.loads((REPO / "guests" / f"{guest}.json").read_text())["args"]
+def test_every_corpus_trace_matches_its_expectation_and_replays(kernel, tmp_path, guest):
+    exp = json.loads((REPO / "guests" / f"{guest}.json").read_text())
     trace = tmp_path / f"{guest}.zst"
-    r = kernel.run(["record", str(GUESTS / f"{guest}.bin"), *args, "-o", str(trace)])
+    r = kernel.run(["record", str(GUESTS / f"{guest}.bin"), *exp["args"], "-o", str(trace)])
     assert f"trace written to {trace}" in r.stderr, r.stderr
+    r = kernel.run(["show", "--stats", str(trace)])
+    assert r.returncode == 0, r.stderr
+    assert exit_counts(r.stdout) == exp["exits"]
     r = kernel.run(["replay", str(trace)])
     assert r.returncode == 0, r.stdout + r.stderr
     assert " 0 divergences, 0 environment differences" in r.stderr

@@ -1,0 +1,15 @@
+#ifndef KVMTRACE_REPLAY_RUNS_H
+#define KVMTRACE_REPLAY_RUNS_H
+
+#include <stdint.h>
+
+#include "replayer/replay.h"
+
+/* Replay o->trace runs times; write the fields whose replayed values
+ * changed between runs to ignore_out (stdout when NULL) as an ignore file.
+ * *divergences: divergences from the recording, over all runs.  0 or
+ * -errno with kt_last_error(). */
+int replay_runs(struct kt_replay_opts *o, unsigned runs, const char *ignore_out,
+		uint64_t *divergences);
+
+#endif
