@@ -49,9 +49,6 @@ fi
 
 opts=trans=virtio,version=9p2000.L,msize=512000
 $bb mount -t 9p -o $opts,ro,cache=loose hostroot /host || die "cannot mount the host root (9p)"
-if [ -n "$repo" ]; then
-	$bb mount -t 9p -o $opts,cache=mmap repo "/host$repo" || die "cannot mount the repo at $repo"
-fi
 $bb mount -t proc proc /host/proc
 $bb mount -t sysfs sysfs /host/sys
 $bb mount -t devtmpfs devtmpfs /host/dev
@@ -60,6 +57,11 @@ $bb mount -t devpts devpts /host/dev/pts
 $bb mount -t tmpfs tmpfs /host/dev/shm
 $bb mount -t tmpfs tmpfs /host/tmp
 $bb mount -t tmpfs tmpfs /host/run
+# The repo last, so that one under /tmp or /run is not hidden by the tmpfs.
+if [ -n "$repo" ]; then
+	$bb mkdir -p "/host$repo" 2>/dev/null
+	$bb mount -t 9p -o $opts,cache=mmap repo "/host$repo" || die "cannot mount the repo at $repo"
+fi
 $bb cp /agent.py /host/run/kvmvm-agent.py
 [ -f $log ] && $bb cp $log /host/run/kvmvm-init.log
 
