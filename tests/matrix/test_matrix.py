@@ -123,6 +123,13 @@ def test_replay_across_kernels(replay_pair, guest, vm_pool, matrix_cell):
     matrix_cell(guest, f"replay {recorded_on} on {replay_on}", verdict, div)
     assert not stopped, stopped
     assert not bad, f"divergences outside the allow-list: {bad}"
+    if guest not in goldens.CONCURRENT:
+        # What replay finds here is what diff finds between the two kernels'
+        # recordings, at the same event and field.
+        fields = {(d["old_event"], d["path"]) for d in
+                  diff_json(trace, goldens.golden(replay_on, guest)) if d["kind"] == "field"}
+        found = {(d["event"], d["path"]) for d in lines if d.get("kind") == "divergence"}
+        assert found <= fields, f"replay found what diff did not: {sorted(found - fields)}"
 
 
 @pytest.mark.matrix
