@@ -195,3 +195,16 @@ def test_every_corpus_trace_matches_its_expectation_and_replays(kernel, tmp_path
     r = kernel.run(["replay", str(trace)])
     assert r.returncode == 0, r.stdout + r.stderr
     assert " 0 divergences, 0 environment differences" in r.stderr
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_sigint_and_sigterm_finish_the_trace(kernel, tmp_path, sig):
+    trace = tmp_path / "stopped.zst"
+    r = kernel.sh(f"{REPO}/build/kvmtrace record {GUESTS / 'portloop.bin'} --guest-arg 100000000 "
+                  f"--timeout 0 -o {trace} & pid=$!; sleep 1.5; kill -{sig} $pid; wait $pid")
+    assert r.returncode == 18, r.stderr
+    assert f"trace written to {trace}" in r.stderr
+    assert "interrupted by SIG" + sig in r.stderr
+    r = kernel.run(["show", str(trace)])
+    assert r.returncode == 0, r.stderr  # read to the END record: nothing lost
+    assert "reason=interrupted" in r.stdout
