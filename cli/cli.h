@@ -45,6 +45,9 @@ struct cli_run_hooks {
  * status (harness/exit_status.h). */
 int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *hooks);
 
+/* v as a JSON string on stdout, or null. */
+void cli_json_string(const char *v);
+
 /* -v: exits by reason and each vCPU's final registers, on stderr. */
 void cli_print_summary(const struct kt_machine *m);
 /* --summary-json FILE: the same for tests, plus --peek values. */

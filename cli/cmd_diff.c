@@ -30,32 +30,19 @@ struct diff_cli {
 	uint64_t counts[STAT_PATHS];
 };
 
-static void json_str(const char *v)
-{
-	struct kt_buf b = { 0 };
-
-	if (!v) {
-		fputs("null", stdout);
-		return;
-	}
-	kt_escape_bytes(&b, (const uint8_t *)v, strlen(v), true);
-	fwrite(b.data, 1, b.len, stdout);
-	kt_buf_free(&b);
-}
-
 static const char *const kind_names[] = { "header", "field", "deleted", "inserted" };
 
 static void print_json(const struct kt_diff_item *d)
 {
 	printf("{\"kind\": \"%s\", \"old_event\": %" PRIu64 ", \"new_event\": %" PRIu64
 	       ", \"context\": ", kind_names[d->kind], d->old_index, d->new_index);
-	json_str(d->context);
+	cli_json_string(d->context);
 	fputs(", \"path\": ", stdout);
-	json_str(d->path);
+	cli_json_string(d->path);
 	fputs(", \"old\": ", stdout);
-	json_str(d->old_value);
+	cli_json_string(d->old_value);
 	fputs(", \"new\": ", stdout);
-	json_str(d->new_value);
+	cli_json_string(d->new_value);
 	puts("}");
 }
 

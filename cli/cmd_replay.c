@@ -34,19 +34,6 @@ static void print_value(const char *v)
 	fputs(v ? v : "(absent)", stdout);
 }
 
-static void json_value(const char *v)
-{
-	struct kt_buf b = { 0 };
-
-	if (!v) {
-		fputs("null", stdout);
-		return;
-	}
-	kt_escape_bytes(&b, (const uint8_t *)v, strlen(v), true);
-	fwrite(b.data, 1, b.len, stdout);
-	kt_buf_free(&b);
-}
-
 static void on_divergence(void *ctx, const struct kt_divergence *d, bool env)
 {
 	const struct replay_cli *c = ctx;
@@ -54,13 +41,13 @@ static void on_divergence(void *ctx, const struct kt_divergence *d, bool env)
 	if (c->json) {
 		printf("{\"kind\": \"%s\", \"event\": %" PRIu64 ", \"context\": ",
 		       env ? "environment" : "divergence", d->event);
-		json_value(d->context);
+		cli_json_string(d->context);
 		fputs(", \"path\": ", stdout);
-		json_value(d->path);
+		cli_json_string(d->path);
 		fputs(", \"recorded\": ", stdout);
-		json_value(d->recorded);
+		cli_json_string(d->recorded);
 		fputs(", \"replayed\": ", stdout);
-		json_value(d->replayed);
+		cli_json_string(d->replayed);
 		puts("}");
 		return;
 	}
@@ -168,7 +155,7 @@ int cmd_replay(int argc, char **argv)
 	kt_pathset_free(c.ignore);
 	if (res.stopped && c.json) {
 		fputs("{\"kind\": \"stopped\", \"reason\": ", stdout);
-		json_value(res.stop_reason);
+		cli_json_string(res.stop_reason);
 		puts("}");
 	} else if (res.stopped) {
 		printf("stopped: %s\n", res.stop_reason);

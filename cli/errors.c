@@ -1,8 +1,10 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "harness/error.h"
+#include "recorder/sink.h"
 
 int cli_error(int status)
 {
@@ -22,4 +24,17 @@ int cli_errorf(int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return status;
+}
+
+void cli_json_string(const char *v)
+{
+	struct kt_buf b = { 0 };
+
+	if (!v) {
+		fputs("null", stdout);
+		return;
+	}
+	kt_escape_bytes(&b, (const uint8_t *)v, strlen(v), true);
+	fwrite(b.data, 1, b.len, stdout);
+	kt_buf_free(&b);
 }

@@ -9,12 +9,18 @@
 #include "harness/error.h"
 #include "harness/x86_modes.h"
 
+/* strtoull() and strtod() accept signs and leading blanks; we do not. */
+static bool starts_like_a_number(const char *s)
+{
+	return s && *s && *s != '-' && *s != '+' && *s != ' ';
+}
+
 int kt_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!starts_like_a_number(s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -37,7 +43,7 @@ int kt_parse_size(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!starts_like_a_number(s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -61,7 +67,7 @@ int kt_parse_seconds(const char *s, uint64_t *ms)
 	char *end;
 	double v;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!starts_like_a_number(s))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);

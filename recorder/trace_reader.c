@@ -275,20 +275,27 @@ static int check_digest(const uint8_t *body, uint32_t len)
 }
 
 /* Point the event at its (already plain) body and parts. */
+struct kt_event kt_event_view(uint8_t type, uint16_t vcpu, const uint8_t *body, uint32_t len)
+{
+	struct kt_event ev = { .type = type, .vcpu = vcpu, .body = body, .len = len };
+
+	if (type == KT_REC_IOCTL) {
+		ev.ioctl = (const void *)body;
+		ev.in = body + sizeof(*ev.ioctl);
+		ev.out = ev.in + ev.ioctl->in_len;
+	}
+	return ev;
+}
+
 static int fill_event(const struct kt_rec_hdr *h, uint8_t *body, struct kt_event *ev)
 {
-	*ev = (struct kt_event){ .type = h->type, .flags = h->flags, .vcpu = h->vcpu,
-				 .body = body, .len = h->len };
 	if (h->len < min_len[h->type])
 		return KT_E_CORRUPT;
-	if (h->type == KT_REC_DIGEST)
-		return check_digest(body, h->len);
-	if (h->type == KT_REC_IOCTL) {
-		/* kt_delta_decode() has checked the lengths add up. */
-		ev->ioctl = (const void *)body;
-		ev->in = body + sizeof(*ev->ioctl);
-		ev->out = ev->in + ev->ioctl->in_len;
-	}
+	if (h->type == KT_REC_DIGEST && check_digest(body, h->len))
+		return KT_E_CORRUPT;
+	/* kt_delta_decode() has checked that an ioctl's lengths add up. */
+	*ev = kt_event_view(h->type, h->vcpu, body, h->len);
+	ev->flags = h->flags;
 	return 0;
 }
 

@@ -49,4 +49,8 @@ uint64_t kt_reader_index(const struct kt_reader *r);
 
 const char *kt_reader_strerror(int err);
 
+/* The event view of a record body kept elsewhere (a copy an aligner or a
+ * replay thread holds): body must be a checked record of its type. */
+struct kt_event kt_event_view(uint8_t type, uint16_t vcpu, const uint8_t *body, uint32_t len);
+
 #endif

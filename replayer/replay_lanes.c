@@ -47,15 +47,7 @@ struct rp_lanes {
 
 static struct kt_event item_event(const struct item *it)
 {
-	struct kt_event ev = { .type = it->type, .vcpu = it->vcpu, .body = it->body,
-			       .len = it->len };
-
-	if (it->type == KT_REC_IOCTL) {
-		ev.ioctl = (const void *)it->body;
-		ev.in = it->body + sizeof(*ev.ioctl);
-		ev.out = ev.in + ev.ioctl->in_len;
-	}
-	return ev;
+	return kt_event_view(it->type, it->vcpu, it->body, it->len);
 }
 
 static void replay_item(struct vlane *v, const struct item *it)

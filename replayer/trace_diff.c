@@ -40,18 +40,9 @@ struct differ {
 	char context[64];
 };
 
-/* The event view of an item, as the reader would give it. */
 static struct kt_event item_event(const struct item *it)
 {
-	struct kt_event ev = { .type = it->type, .vcpu = it->vcpu, .body = it->body,
-			       .len = it->len };
-
-	if (it->type == KT_REC_IOCTL) {
-		ev.ioctl = (const void *)it->body;
-		ev.in = it->body + sizeof(*ev.ioctl);
-		ev.out = ev.in + ev.ioctl->in_len;
-	}
-	return ev;
+	return kt_event_view(it->type, it->vcpu, it->body, it->len);
 }
 
 static uint32_t exit_reason(const struct kt_event *ev)
