@@ -30,14 +30,14 @@ static const struct cli_command commands[] = {
 	  "usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force] [run options]\n"
 	  "Runs like `kvmtrace run` and writes every KVM ioctl, exit, register\n"
 	  "snapshot and guest-memory write to a zstd trace (docs/trace-format.md).\n"
-	  "  -o, --output FILE  trace file (default: GUEST.zst beside the current\n"
-	  "                     directory: the guest's base name with .zst)\n"
+	  "  -o, --output FILE  trace file (default: the guest's base name with .zst,\n"
+	  "                     in the current directory)\n"
 	  "  --force            overwrite an existing trace file\n"
 	  "Exit status: as `kvmtrace run`; SIGINT/SIGTERM end the run, finish the\n"
 	  "trace and exit 18.\n" },
 	{ "show", cmd_show, "print a trace, one line per event",
 	  "usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header]\n"
-	  "  -v         full regs and sregs at every exit\n"
+	  "  -v         the header, and full regs and sregs at every exit\n"
 	  "  --json     JSON Lines, one object per event (docs/trace-format.md)\n"
 	  "  --stats    count and time per ioctl and per exit reason\n"
 	  "  --header   the trace header only\n"
