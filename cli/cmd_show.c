@@ -9,6 +9,7 @@
 #include "harness/exit_status.h"
 #include "recorder/decode.h"
 #include "recorder/kvm_names.h"
+#include "recorder/run_bytes.h"
 #include "recorder/trace_reader.h"
 
 static const char usage[] =
@@ -61,13 +62,7 @@ static const char *request_name(uint32_t req, char *buf, size_t size)
 
 static uint32_t exit_reason(const struct kt_event *ev)
 {
-	const struct kt_ioctl_body *b = ev->ioctl;
-	uint32_t reason;
-
-	if (b->out_len < sizeof(struct kt_run_out))
-		return UINT32_MAX;
-	memcpy(&reason, ev->out + offsetof(struct kvm_run, exit_reason), sizeof(reason));
-	return reason;
+	return kt_run_out_reason(ev->out, ev->ioctl->out_len);
 }
 
 /* vcpu0 ioctl(KVM_RUN) = 0 -> IO direction=out port=0xe9 size=1 count=1 data="H" */

@@ -3,6 +3,7 @@
  * by a table of exit reasons, for three uses: the full struct (replay, diff,
  * JSON), the named fields of show's KVM_RUN line, and the bare summary. */
 #include "recorder/decode_util.h"
+#include "recorder/run_bytes.h"
 
 #include <linux/kvm.h>
 
@@ -247,8 +248,7 @@ void decode_run_exit(struct kt_sink *s, const void *out, size_t out_len)
 
 	if (kt_short(s, sizeof(struct kt_run_out), out_len))
 		return;
-	reason = (uint32_t)kt_load((const uint8_t *)out + offsetof(struct kvm_run, exit_reason),
-				   sizeof(reason));
+	reason = kt_run_out_reason(out, out_len);
 	s->ops->sym(s, NULL, reason, kvm_exit_reason_name(reason));
 	payload(s, out, out_len, true, true, false);
 }
@@ -266,8 +266,7 @@ void decode_kt_run_out(struct kt_sink *s, const void *p, size_t len)
 
 	if (kt_short(s, sizeof(struct kt_run_out), len))
 		return;
-	reason = (uint32_t)kt_load((const uint8_t *)p + offsetof(struct kvm_run, exit_reason),
-				   sizeof(reason));
+	reason = kt_run_out_reason(p, len);
 	s->ops->sym(s, "reason", reason, kvm_exit_reason_name(reason));
 	kt_emit_fields(s, head_fields, COUNT(head_fields), p, len);
 	payload(s, p, len, false, false, true);

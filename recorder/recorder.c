@@ -8,6 +8,7 @@
 #include "harness/error.h"
 #include "harness/exit_status.h"
 #include "recorder/host_probe.h"
+#include "recorder/run_bytes.h"
 #include "recorder/sha256.h"
 #include "recorder/trace_header.h"
 #include "recorder/trace_writer.h"
@@ -49,33 +50,12 @@ static uint16_t vcpu_of(const struct kvm_handle *h)
 	return h->role == KVM_ROLE_VCPU ? (uint16_t)h->vcpu_index : 0;
 }
 
-/* The bytes userspace supplied for the exit KVM_RUN is about to complete:
- * IN data, or MMIO read data. */
-static const uint8_t *completion_data(const struct kvm_handle *h, uint32_t *len)
-{
-	const struct kvm_run *run = h->run;
-
-	*len = 0;
-	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN) {
-		uint64_t n = (uint64_t)run->io.size * run->io.count;
-
-		if (run->io.data_offset + n <= h->run_size) {
-			*len = (uint32_t)n;
-			return (const uint8_t *)run + run->io.data_offset;
-		}
-	} else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write &&
-		   run->mmio.len <= sizeof(run->mmio.data)) {
-		*len = run->mmio.len;
-		return run->mmio.data;
-	}
-	return NULL;
-}
-
 static void capture_run_in(const struct kvm_handle *h)
 {
-	const struct kvm_run *run = h->run;
+	struct kvm_run *run = h->run;
 	uint32_t len;
-	const uint8_t *data = completion_data(h, &len);
+	/* What userspace supplied for the exit this KVM_RUN completes. */
+	const uint8_t *data = kt_run_completion(run, h->run_size, &len);
 	struct kt_run_in in = {
 		.request_interrupt_window = run->request_interrupt_window,
 		.immediate_exit = run->immediate_exit,
@@ -106,20 +86,10 @@ static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
 /* kvm_run's head and exit union, then the data of an IO OUT exit. */
 static void capture_run_out(const struct kvm_handle *h)
 {
-	const struct kvm_run *run = h->run;
-	uint64_t n = 0;
+	size_t n = kt_run_out_data_len(h->run, h->run_size);
 
-	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT) {
-		n = (uint64_t)run->io.size * run->io.count;
-		if (run->io.data_offset + n > h->run_size)
-			n = 0;
-	}
-	if (scratch_fit(&out_bytes, sizeof(struct kt_run_out) + n))
-		return;
-	memcpy(out_bytes.p, run, sizeof(struct kt_run_out));
-	if (n)
-		memcpy(out_bytes.p + sizeof(struct kt_run_out),
-		       (const uint8_t *)run + run->io.data_offset, n);
+	if (scratch_fit(&out_bytes, sizeof(struct kt_run_out) + n) == 0)
+		kt_run_out_fill(h->run, n, out_bytes.p);
 }
 
 static void snapshot(struct kt_recorder *r, uint16_t vcpu, uint32_t source,

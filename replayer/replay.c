@@ -14,6 +14,7 @@
 #include "recorder/host_probe.h"
 #include "recorder/kvm_names.h"
 #include "recorder/recorder.h"
+#include "recorder/run_bytes.h"
 #include "recorder/trace_header.h"
 #include "recorder/trace_reader.h"
 #include "recorder/trace_writer.h"
@@ -163,15 +164,6 @@ static void install_watchdog(void)
 }
 
 /* ---- events ---- */
-static uint32_t exit_reason_of(const uint8_t *out, uint32_t len)
-{
-	uint32_t reason = UINT32_MAX;
-
-	if (len >= sizeof(struct kt_run_out))
-		memcpy(&reason, out + offsetof(struct kvm_run, exit_reason), sizeof(reason));
-	return reason;
-}
-
 static void keep_snapshot(struct replay *rp, uint16_t vcpu, const struct rp_result *res)
 {
 	if (vcpu >= GUEST_MAX_VCPUS || !res->run ||
@@ -189,8 +181,8 @@ static void check_exit_reason(struct lane *l, const struct kt_event *ev,
 			      const struct rp_result *res)
 {
 	struct replay *rp = l->rp;
-	uint32_t was = exit_reason_of(ev->out, ev->ioctl->out_len);
-	uint32_t now = res->ret < 0 ? UINT32_MAX : exit_reason_of(res->out, res->out_len);
+	uint32_t was = kt_run_out_reason(ev->out, ev->ioctl->out_len);
+	uint32_t now = res->ret < 0 ? UINT32_MAX : kt_run_out_reason(res->out, res->out_len);
 	const char *a = kvm_exit_reason_name(was), *b = kvm_exit_reason_name(now);
 
 	if (ev->ioctl->ret < 0 || was == now)

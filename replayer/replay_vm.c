@@ -7,6 +7,7 @@
 
 #include "harness/error.h"
 #include "harness/kvm_system.h"
+#include "recorder/run_bytes.h"
 
 /* Argument bytes, per thread: each vCPU replays on its own thread. */
 static _Thread_local uint8_t *arg_buf;
@@ -182,35 +183,28 @@ static int prepare_run(struct kvm_handle *h, const struct rp_call *c)
 	run->immediate_exit = in.immediate_exit;
 	run->kvm_valid_regs = in.kvm_valid_regs;
 	run->kvm_dirty_regs = in.kvm_dirty_regs;
-	if (!in.data_len)
-		return 0;
-	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN &&
-	    run->io.data_offset + (uint64_t)in.data_len <= h->run_size)
-		memcpy((uint8_t *)run + run->io.data_offset, data, in.data_len);
-	else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write &&
-		 in.data_len <= sizeof(run->mmio.data))
-		memcpy(run->mmio.data, data, in.data_len);
+	if (in.data_len) {
+		uint32_t room;
+		uint8_t *dst = kt_run_completion(run, h->run_size, &room);
+
+		if (dst && in.data_len <= room)
+			memcpy(dst, data, in.data_len);
+	}
 	return 0;
 }
 
 /* What KVM_RUN left, laid out as the recorder lays it out. */
 static void collect_run_out(const struct kvm_handle *h, struct rp_result *res)
 {
-	const struct kvm_run *run = h->run;
-	uint64_t n = 0;
-	uint8_t *p;
+	size_t n = kt_run_out_data_len(h->run, h->run_size);
+	uint8_t *p = arg_space(sizeof(struct kt_run_out) + n);
 
-	if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
-	    run->io.data_offset + (uint64_t)run->io.size * run->io.count <= h->run_size)
-		n = (uint64_t)run->io.size * run->io.count;
-	p = arg_space(sizeof(struct kt_run_out) + n);
 	if (!p)
 		return;
-	memcpy(p, run, sizeof(struct kt_run_out));
-	memcpy(p + sizeof(struct kt_run_out), (const uint8_t *)run + run->io.data_offset, n);
+	kt_run_out_fill(h->run, n, p);
 	res->out = p;
 	res->out_len = (uint32_t)(sizeof(struct kt_run_out) + n);
-	res->run = run;
+	res->run = h->run;
 }
 
 static int issue(struct rp_vm *vm, struct kvm_handle *h, const struct rp_call *c,

@@ -9,6 +9,7 @@
 #include "harness/error.h"
 #include "recorder/decode.h"
 #include "recorder/kvm_names.h"
+#include "recorder/run_bytes.h"
 #include "recorder/trace_reader.h"
 #include "replayer/align.h"
 #include "replayer/field_diff.h"
@@ -47,11 +48,8 @@ static struct kt_event item_event(const struct item *it)
 
 static uint32_t exit_reason(const struct kt_event *ev)
 {
-	uint32_t reason = 0;
-
-	if (ev->ioctl->request == KVM_RUN && ev->ioctl->out_len >= sizeof(struct kt_run_out))
-		memcpy(&reason, ev->out + offsetof(struct kvm_run, exit_reason), sizeof(reason));
-	return reason;
+	return ev->ioctl->request == KVM_RUN ?
+		kt_run_out_reason(ev->out, ev->ioctl->out_len) : 0;
 }
 
 /* What must match for two events to align: kind, vCPU, request, exit
