@@ -83,6 +83,10 @@ def main():
     w = synth(out_dir / "w.zst", 2_000_000)
     rows.append(("trace writer alone", f"{w['events_per_s']:,.0f} events/s, "
                  f"{w['bytes_per_exit']:.2f} bytes/exit (aim >= 2,000,000/s)"))
+    secs, _, rc, err = run_measured([str(BUILD / "kvmtrace"), "show", "--stats",
+                                     str(out_dir / "w.zst")])
+    rows.append(("trace reader (show --stats)", f"{w['events'] / secs:,.0f} events/s"
+                 + ("" if rc == 0 else f" (exit {rc}: {err.strip()})")))
     a, b = out_dir / "diff-a.zst", out_dir / "diff-b.zst"
     synth(a, DIFF_EXITS)
     synth(b, DIFF_EXITS, 10000)

@@ -53,8 +53,6 @@ void cli_print_summary(const struct kt_machine *m);
 /* --summary-json FILE: the same for tests, plus --peek values. */
 int cli_write_summary_json(const struct kt_machine *m,
 			   const struct kt_run_options *o, const char *path);
-const char *cli_end_name(enum kt_end_reason r);
-
 /* Parse run options for argv; prints the error and returns KT_USAGE. */
 int cli_parse_run_options(int argc, char **argv, struct kt_run_options *o,
 			  const char *usage);

@@ -6,19 +6,14 @@
 
 #include "cli/cli.h"
 #include "harness/error.h"
+#include "recorder/decode.h"
 #include "recorder/kvm_names.h"
 
-static const char *end_names[] = {
-	[KT_END_HALTED] = "halted", [KT_END_GUEST_EXIT] = "guest_exit",
-	[KT_END_SHUTDOWN] = "shutdown", [KT_END_GUEST_ERROR] = "guest_error",
-	[KT_END_TIMEOUT] = "timeout", [KT_END_INTERRUPTED] = "interrupted",
-	[KT_END_KVM_ERROR] = "kvm_error",
-};
-
-const char *cli_end_name(enum kt_end_reason r)
+static const char *end_name(enum kt_end_reason r)
 {
-	return (unsigned)r < sizeof(end_names) / sizeof(end_names[0]) && end_names[r] ?
-		end_names[r] : "unknown";
+	const char *name = kt_end_reason_name(r);
+
+	return name ? name : "unknown";
 }
 
 static uint64_t exits_of(const struct kt_machine *m, unsigned reason)
@@ -41,7 +36,7 @@ void cli_print_summary(const struct kt_machine *m)
 {
 	fflush(stdout);
 	fprintf(stderr, "kvmtrace: end: %s (status %d), %" PRIu64 " exits\n",
-		cli_end_name(m->outcome.reason), m->outcome.status,
+		end_name(m->outcome.reason), m->outcome.status,
 		(uint64_t)m->total_exits);
 	for (unsigned r = 0; r < KT_MAX_EXIT_REASON; r++)
 		if (exits_of(m, r))
@@ -112,7 +107,7 @@ int cli_write_summary_json(const struct kt_machine *m,
 	if (!f)
 		return kt_fail(-errno, "--summary-json %s: %s", path, strerror(errno));
 	fprintf(f, "{\"end\": \"%s\", \"status\": %d, \"exits\": {",
-		cli_end_name(m->outcome.reason), m->outcome.status);
+		end_name(m->outcome.reason), m->outcome.status);
 	json_exits(f, m);
 	fprintf(f, "}, \"total_exits\": %" PRIu64 ", \"vcpus\": [",
 		(uint64_t)m->total_exits);

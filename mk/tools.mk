@@ -1,5 +1,5 @@
 # Test-only tools, linked against libkvmtrace.a.
-TOOLS := $(BUILD)/kt-rewrite $(BUILD)/bare-loop
+TOOLS := $(BUILD)/kt-rewrite $(BUILD)/bare-loop $(BUILD)/synth-trace
 
 $(BUILD)/kt-rewrite: $(BUILD)/obj/tests/tools/kt_rewrite.o $(LIBKT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -7,11 +7,8 @@ $(BUILD)/kt-rewrite: $(BUILD)/obj/tests/tools/kt_rewrite.o $(LIBKT)
 $(BUILD)/bare-loop: $(BUILD)/obj/bench/bare_loop.o $(LIBKT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: tools
-tools: $(TOOLS)
-
 $(BUILD)/synth-trace: $(BUILD)/obj/bench/synth_trace.o $(LIBKT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-TOOLS += $(BUILD)/synth-trace
-tools: $(BUILD)/synth-trace
+.PHONY: tools
+tools: $(TOOLS)

@@ -9,22 +9,23 @@
 #include "harness/kvm_system.h"
 #include "recorder/kvm_names.h"
 #include "recorder/trace_format.h"
+#include "recorder/trace_header.h"
 
-static int put_str(kt_tlv_sink put, void *ctx, uint16_t tag, const char *s)
+static int put_str(struct kt_buf *hdr, uint16_t tag, const char *s)
 {
-	return put(ctx, tag, s, (uint32_t)strlen(s));
+	return kt_tlv_put(hdr, tag, s, (uint32_t)strlen(s));
 }
 
-static int probe_kernel(kt_tlv_sink put, void *ctx)
+static int probe_kernel(struct kt_buf *hdr)
 {
 	struct utsname u;
 	int ret;
 
 	if (uname(&u) < 0)
 		return -errno;
-	if ((ret = put_str(put, ctx, KT_HDR_KERNEL_RELEASE, u.release)))
+	if ((ret = put_str(hdr, KT_HDR_KERNEL_RELEASE, u.release)))
 		return ret;
-	return put_str(put, ctx, KT_HDR_KERNEL_VERSION, u.version);
+	return put_str(hdr, KT_HDR_KERNEL_VERSION, u.version);
 }
 
 static void cpu_brand(char brand[49])
@@ -39,7 +40,7 @@ static void cpu_brand(char brand[49])
 	brand[48] = 0;
 }
 
-static int probe_cpu(kt_tlv_sink put, void *ctx)
+static int probe_cpu(struct kt_buf *hdr)
 {
 	unsigned a = 0, b = 0, c = 0, d = 0;
 	char vendor[13], brand[49];
@@ -59,14 +60,14 @@ static int probe_cpu(kt_tlv_sink put, void *ctx)
 		.raw_eax = a,
 	};
 	cpu_brand(brand);
-	if ((ret = put_str(put, ctx, KT_HDR_CPU_VENDOR, vendor)) ||
-	    (ret = put(ctx, KT_HDR_CPU_SIGNATURE, &sig, sizeof(sig))))
+	if ((ret = put_str(hdr, KT_HDR_CPU_VENDOR, vendor)) ||
+	    (ret = kt_tlv_put(hdr, KT_HDR_CPU_SIGNATURE, &sig, sizeof(sig))))
 		return ret;
-	return put_str(put, ctx, KT_HDR_CPU_MODEL_NAME, brand);
+	return put_str(hdr, KT_HDR_CPU_MODEL_NAME, brand);
 }
 
 /* Every capability linux/kvm.h names, asked of /dev/kvm itself. */
-static int probe_caps(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
+static int probe_caps(const struct kvm_handle *sys, struct kt_buf *hdr)
 {
 	size_t n = kvm_cap_count();
 	struct kt_cap_result *caps = calloc(n ? n : 1, sizeof(*caps));
@@ -78,12 +79,12 @@ static int probe_caps(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
 		caps[i].cap = kvm_cap_at(i);
 		caps[i].result = kvm_check_extension(sys, caps[i].cap);
 	}
-	ret = put(ctx, KT_HDR_CAPS, caps, (uint32_t)(n * sizeof(*caps)));
+	ret = kt_tlv_put(hdr, KT_HDR_CAPS, caps, (uint32_t)(n * sizeof(*caps)));
 	free(caps);
 	return ret;
 }
 
-static int probe_kvm(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
+static int probe_kvm(const struct kvm_handle *sys, struct kt_buf *hdr)
 {
 	struct kvm_cpuid2 *cpuid;
 	size_t mmap_size;
@@ -94,31 +95,31 @@ static int probe_kvm(const struct kvm_handle *sys, kt_tlv_sink put, void *ctx)
 	if ((ret = kvm_check_api_version(sys, &version)))
 		return ret;
 	api = version;
-	if ((ret = put(ctx, KT_HDR_API_VERSION, &api, sizeof(api))) ||
-	    (ret = probe_caps(sys, put, ctx)))
+	if ((ret = kt_tlv_put(hdr, KT_HDR_API_VERSION, &api, sizeof(api))) ||
+	    (ret = probe_caps(sys, hdr)))
 		return ret;
 	if ((ret = kvm_supported_cpuid(sys, &cpuid)))
 		return ret;
-	ret = put(ctx, KT_HDR_SUPPORTED_CPUID, cpuid,
+	ret = kt_tlv_put(hdr, KT_HDR_SUPPORTED_CPUID, cpuid,
 		  (uint32_t)(sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0])));
 	free(cpuid);
 	if (ret || (ret = kvm_vcpu_mmap_size(sys, &mmap_size)))
 		return ret;
 	size32 = (uint32_t)mmap_size;
-	return put(ctx, KT_HDR_VCPU_MMAP_SIZE, &size32, sizeof(size32));
+	return kt_tlv_put(hdr, KT_HDR_VCPU_MMAP_SIZE, &size32, sizeof(size32));
 }
 
-int kt_probe_host(const char *kvm_path, kt_tlv_sink put, void *ctx)
+int kt_probe_host(const char *kvm_path, struct kt_buf *hdr)
 {
 	struct kvm_handle sys;
 	int ret;
 
-	if ((ret = put_str(put, ctx, KT_HDR_KVMTRACE_VERSION, KVMTRACE_VERSION)) ||
-	    (ret = probe_kernel(put, ctx)) || (ret = probe_cpu(put, ctx)))
+	if ((ret = put_str(hdr, KT_HDR_KVMTRACE_VERSION, KVMTRACE_VERSION)) ||
+	    (ret = probe_kernel(hdr)) || (ret = probe_cpu(hdr)))
 		return ret;
 	if ((ret = kvm_open_system(&sys, kvm_path)))
 		return ret;
-	ret = probe_kvm(&sys, put, ctx);
+	ret = probe_kvm(&sys, hdr);
 	kvm_close_handle(&sys);
 	return ret;
 }

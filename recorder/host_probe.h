@@ -6,12 +6,11 @@
 
 #include <stdint.h>
 
-/* Receives one header field; returns 0 or -errno. */
-typedef int (*kt_tlv_sink)(void *ctx, uint16_t tag, const void *data, uint32_t len);
+#include "recorder/trace_header.h"
 
 /* Emit the host fields (KT_HDR_KVMTRACE_VERSION .. KT_HDR_VCPU_MMAP_SIZE,
- * KT_HDR_CPU_MODEL_NAME) through put.  Opens kvm_path on its own fd and
+ * KT_HDR_CPU_MODEL_NAME) to hdr.  Opens kvm_path on its own fd and
  * closes it again.  Returns 0, or -errno with kt_last_error() set. */
-int kt_probe_host(const char *kvm_path, kt_tlv_sink put, void *ctx);
+int kt_probe_host(const char *kvm_path, struct kt_buf *hdr);
 
 #endif

@@ -156,11 +156,6 @@ static void on_mem_write(void *ctx, uint64_t gpa, const void *data, size_t len)
 	kt_writer_memwrite(r->w, gpa, data, len);
 }
 
-static int put_tlv(void *ctx, uint16_t tag, const void *data, uint32_t len)
-{
-	return kt_tlv_put(ctx, tag, data, len);
-}
-
 static uint32_t config_flags(const struct kt_buf *hdr)
 {
 	const struct kt_cap_result *caps;
@@ -205,7 +200,7 @@ static int put_run(struct kt_buf *hdr, const struct kt_record_request *req)
 static int build_header(struct kt_buf *hdr, const struct kt_record_request *req,
 			bool *no_kvm)
 {
-	int ret = kt_probe_host(req->cfg->kvm_path, put_tlv, hdr);
+	int ret = kt_probe_host(req->cfg->kvm_path, hdr);
 
 	if (ret) {
 		*no_kvm = true;

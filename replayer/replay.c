@@ -107,19 +107,13 @@ static void compare_sinks(struct lane *l, const struct kt_pathset *only)
 	free(b);
 }
 
-/* ---- environment ---- */
-static int put_tlv(void *ctx, uint16_t tag, const void *data, uint32_t len)
-{
-	return kt_tlv_put(ctx, tag, data, len);
-}
-
 static int compare_environment(struct replay *rp, struct kt_reader *r)
 {
 	struct kt_buf here = { 0 };
 	struct kt_pathset *only = kt_pathset_new();
 	size_t len;
 	const uint8_t *hdr = kt_reader_header(r, &len);
-	int ret = kt_probe_host(rp->o->kvm_path, put_tlv, &here);
+	int ret = kt_probe_host(rp->o->kvm_path, &here);
 
 	for (unsigned i = 0; only && env_fields[i]; i++)
 		kt_pathset_add(only, env_fields[i]);
