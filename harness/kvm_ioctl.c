@@ -1,6 +1,7 @@
 #include "harness/kvm_ioctl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <time.h>
 
@@ -117,6 +118,19 @@ long kvm_ioctl(const struct kvm_handle *h, unsigned long req, void *arg)
 	else
 		ret = ioctl(h->fd, req, arg);
 	return ret < 0 ? -errno : ret;
+}
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+}
+
+void kvm_interrupt_signal(int sig)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
 }
 
 void kvm_note_mem_write(uint64_t gpa, const void *data, size_t len)

@@ -64,4 +64,8 @@ void kvm_note_mem_write(uint64_t gpa, const void *data, size_t len);
 
 uint64_t kvm_monotonic_ns(void);
 
+/* Let sig pull a thread out of KVM_RUN (which then returns -EINTR) and do
+ * nothing else: a handler that does nothing, without SA_RESTART. */
+void kvm_interrupt_signal(int sig);
+
 #endif

@@ -115,23 +115,12 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-static void on_kick(int sig)
-{
-	(void)sig;
-}
-
 /* SIG_KICK must interrupt KVM_RUN, and a SIG_DONE that lands after the
- * supervisor stopped waiting must do no harm: both get a handler that does
- * nothing (no SA_RESTART: KVM_RUN returns EINTR). */
+ * supervisor stopped waiting must do no harm. */
 static void install_handlers(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_kick;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIG_KICK, &sa, NULL);
-	sigaction(SIG_DONE, &sa, NULL);
+	kvm_interrupt_signal(SIG_KICK);
+	kvm_interrupt_signal(SIG_DONE);
 }
 
 static uint64_t deadline_ns(const struct kt_machine *m)

@@ -24,25 +24,17 @@ struct kt_recorder {
 
 /* Scratch for one ioctl's bytes, per thread: vCPU threads record at once.
  * "in" must be copied before the call: _IOWR requests overwrite it. */
-struct scratch {
-	uint8_t *p;
-	size_t len, cap;
-};
-static _Thread_local struct scratch in_bytes, out_bytes;
+static _Thread_local struct kt_buf in_bytes, out_bytes;
 
-static int scratch_fit(struct scratch *s, size_t len)
+/* Room for len bytes in b, which then holds exactly those (or nothing). */
+static uint8_t *scratch(struct kt_buf *b, size_t len)
 {
-	if (len > s->cap) {
-		size_t cap = len < 4096 ? 4096 : len * 2;
-		uint8_t *p = realloc(s->p, cap);
+	uint8_t *p;
 
-		if (!p)
-			return -ENOMEM;
-		s->p = p;
-		s->cap = cap;
-	}
-	s->len = len;
-	return 0;
+	b->len = 0;
+	if ((p = kt_buf_reserve(b, len)))
+		b->len = len;
+	return p;
 }
 
 static uint16_t vcpu_of(const struct kvm_handle *h)
@@ -64,11 +56,13 @@ static void capture_run_in(const struct kvm_handle *h)
 		.data_len = len,
 	};
 
-	if (scratch_fit(&in_bytes, sizeof(in) + len))
+	uint8_t *p = scratch(&in_bytes, sizeof(in) + len);
+
+	if (!p)
 		return;
-	memcpy(in_bytes.p, &in, sizeof(in));
+	memcpy(p, &in, sizeof(in));
 	if (len)
-		memcpy(in_bytes.p + sizeof(in), data, len);
+		memcpy(p + sizeof(in), data, len);
 }
 
 static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
@@ -79,8 +73,10 @@ static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
 		capture_run_in(h);
 		return;
 	}
-	if (scratch_fit(&in_bytes, in.len) == 0 && in.len)
-		memcpy(in_bytes.p, in.data, in.len);
+	uint8_t *p = scratch(&in_bytes, in.len);
+
+	if (p && in.len)
+		memcpy(p, in.data, in.len);
 }
 
 /* kvm_run's head and exit union, then the data of an IO OUT exit. */
@@ -88,8 +84,10 @@ static void capture_run_out(const struct kvm_handle *h)
 {
 	size_t n = kt_run_out_data_len(h->run, h->run_size);
 
-	if (scratch_fit(&out_bytes, sizeof(struct kt_run_out) + n) == 0)
-		kt_run_out_fill(h->run, n, out_bytes.p);
+	uint8_t *p = scratch(&out_bytes, sizeof(struct kt_run_out) + n);
+
+	if (p)
+		kt_run_out_fill(h->run, n, p);
 }
 
 static void snapshot(struct kt_recorder *r, uint16_t vcpu, uint32_t source,
@@ -136,12 +134,12 @@ static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
 
 	if (req == KVM_RUN) {
 		capture_run_out(h);
-		out_data = out_bytes.p;
+		out_data = out_bytes.data;
 		b.out_len = (uint32_t)out_bytes.len;
 	} else if (ret < 0) {
 		b.out_len = 0;  /* the kernel handed nothing back */
 	}
-	kt_writer_ioctl(r->w, vcpu, &b, in_bytes.p, out_data);
+	kt_writer_ioctl(r->w, vcpu, &b, in_bytes.data, out_data);
 	if (req == KVM_RUN && (h->run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
 		snapshot(r, vcpu, KT_SNAP_SYNC_REGS, &h->run->s.regs.regs,
 			 &h->run->s.regs.sregs);

@@ -134,11 +134,6 @@ static int compare_environment(struct replay *rp, struct kt_reader *r)
 }
 
 /* ---- the watchdog ---- */
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
 static void arm_watchdog(bool on)
 {
 	struct itimerval t = { .it_value = { .tv_sec = on ? RUN_WATCHDOG_US / 1000000 : 0,
@@ -149,12 +144,7 @@ static void arm_watchdog(bool on)
 
 static void install_watchdog(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;  /* no SA_RESTART: KVM_RUN returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	kvm_interrupt_signal(SIGALRM);
 }
 
 /* ---- events ---- */

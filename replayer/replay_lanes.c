@@ -106,15 +106,9 @@ static void *lane_main(void *arg)
 	return NULL;
 }
 
-static void on_kick(int sig)
-{
-	(void)sig;
-}
-
 struct rp_lanes *rp_lanes_start(struct replay *rp, struct rp_vm *vm)
 {
 	struct rp_lanes *ls = calloc(1, sizeof(*ls));
-	struct sigaction sa = { .sa_handler = on_kick };  /* no SA_RESTART */
 
 	if (!ls)
 		return NULL;
@@ -122,8 +116,7 @@ struct rp_lanes *rp_lanes_start(struct replay *rp, struct rp_vm *vm)
 	pthread_mutex_init(&ls->lock, NULL);
 	pthread_cond_init(&ls->work, NULL);
 	pthread_cond_init(&ls->idle, NULL);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIG_KICK, &sa, NULL);
+	kvm_interrupt_signal(SIG_KICK);
 	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++) {
 		struct vlane *v = &ls->v[i];
 

@@ -8,22 +8,15 @@
 #include "harness/error.h"
 #include "harness/kvm_system.h"
 #include "recorder/run_bytes.h"
+#include "recorder/trace_header.h"
 
 /* Argument bytes, per thread: each vCPU replays on its own thread. */
-static _Thread_local uint8_t *arg_buf;
-static _Thread_local size_t arg_cap;
+static _Thread_local struct kt_buf args;
 
 static uint8_t *arg_space(size_t len)
 {
-	if (len > arg_cap) {
-		uint8_t *p = realloc(arg_buf, len);
-
-		if (!p)
-			return NULL;
-		arg_buf = p;
-		arg_cap = len;
-	}
-	return arg_buf;
+	args.len = 0;
+	return kt_buf_reserve(&args, len);
 }
 
 int rp_vm_open(struct rp_vm *vm, const char *kvm_path)
