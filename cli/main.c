@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "harness/exit_status.h"
+#include "common/exit_status.h"
 
 static int cmd_help(int argc, char **argv);
 

@@ -2,7 +2,6 @@
 # kernel from tests/kernels/kernels.conf (default: its first series), with
 # this tree shared at the same path and the current directory as cwd.
 # make vm-list shows the series, make vm-prepare fetches them all.
-KVMVM := $(PYTHON) tests/kernels/kvmvm.py
 
 .PHONY: vm vm-list vm-prepare
 # CMD reaches the shell through the environment, so its quotes survive.

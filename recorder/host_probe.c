@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "common/kvm_names.h"
 #include "harness/kvm_system.h"
-#include "recorder/kvm_names.h"
-#include "recorder/trace_format.h"
-#include "recorder/trace_header.h"
+#include "trace/trace_format.h"
+#include "trace/trace_header.h"
 
 static int put_str(struct kt_buf *hdr, uint16_t tag, const char *s)
 {
@@ -88,13 +88,10 @@ static int probe_kvm(const struct kvm_handle *sys, struct kt_buf *hdr)
 {
 	struct kvm_cpuid2 *cpuid;
 	size_t mmap_size;
-	int32_t api;
+	int32_t api = KVM_API_EXPECTED;  /* kvm_open_system() checked it */
 	uint32_t size32;
-	int version, ret;
+	int ret;
 
-	if ((ret = kvm_check_api_version(sys, &version)))
-		return ret;
-	api = version;
 	if ((ret = kt_tlv_put(hdr, KT_HDR_API_VERSION, &api, sizeof(api))) ||
 	    (ret = probe_caps(sys, hdr)))
 		return ret;
