@@ -106,6 +106,7 @@ static const struct {
 	{ KT_HDR_GUEST_IMAGE, "guest_image_bytes", hdr_size },
 	{ KT_HDR_RECORDED_AT, "recorded_at_ns", hdr_u64 },
 	{ KT_HDR_CPU_MODEL_NAME, "cpu_model_name", hdr_string },
+	{ KT_HDR_KVM_BACKEND, "kvm_backend", hdr_string },
 };
 
 static void hdr_field(struct kt_sink *s, uint16_t tag, const uint8_t *p, uint32_t len)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/kt_types.h"
+#include "common/kvm_names.h"
 
 static const char *const env_header_fields[] = {
 	"kernel_release", "kernel_version", "cpu_*", "api_version", "caps.*",
@@ -42,6 +43,22 @@ enum kt_env_kind kt_env_request(uint32_t request, uint8_t role)
 	return KT_ENV_NO;
 }
 
+const char *kt_env_path(const struct kt_event *ev, const char *path, char *buf,
+			size_t size)
+{
+	uint64_t cap = 0;
+	const char *name;
+
+	if (ev->type != KT_REC_IOCTL || ev->ioctl->request != KVM_CHECK_EXTENSION ||
+	    strcmp(path, "ioctl.ret") || ev->ioctl->in_len < sizeof(cap))
+		return path;
+	memcpy(&cap, ev->in, sizeof(cap));
+	if (!(name = kvm_cap_name((uint32_t)cap)))
+		return path;
+	snprintf(buf, size, "caps.%s", name);
+	return buf;
+}
+
 static size_t key_len(const char *path, const char *a, const char *b)
 {
 	return strlen(path) + strlen(a ? a : "") + strlen(b ? b : "") + 3;
@@ -50,7 +67,11 @@ static size_t key_len(const char *path, const char *a, const char *b)
 bool kt_env_first(struct kt_env_seen *seen, const char *path, const char *old_value,
 		  const char *new_value)
 {
-	size_t n = key_len(path, old_value, new_value);
+	size_t n;
+
+	if (!strncmp(path, "header.", 7))
+		path += 7;
+	n = key_len(path, old_value, new_value);
 	char key[n + 1];
 	const char *p = (const char *)seen->keys.data, *end = p + seen->keys.len;
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "decode/sink.h"
+#include "trace/trace_reader.h"
 #include "replayer/field_diff.h"
 
 /* A header field path (without "header.") that describes the host. */
@@ -28,6 +29,13 @@ enum kt_env_kind {
  * this VM (role: the fd it went to, enum kt_fd_role). */
 enum kt_env_kind kt_env_request(uint32_t request, uint8_t role);
 
+/* The path an environment difference is reported under: a
+ * KVM_CHECK_EXTENSION's "ioctl.ret" is the capability's answer,
+ * "caps.KVM_CAP_NAME", as in the header; any other path is itself.
+ * Returns path or buf. */
+const char *kt_env_path(const struct kt_event *ev, const char *path, char *buf,
+			size_t size);
+
 /* The paths already reported as environment differences, so each is
  * reported once (a header CPUID difference and the same difference in
  * KVM_GET_SUPPORTED_CPUID's answer are one). */
@@ -35,7 +43,8 @@ struct kt_env_seen {
 	struct kt_buf keys;  /* "path\told\tnew\n" lines */
 };
 
-/* true the first time (path, old, new) is seen. */
+/* true the first time (path, old, new) is seen; a "header." prefix does
+ * not count, so the header's difference and an ioctl's are one. */
 bool kt_env_first(struct kt_env_seen *seen, const char *path, const char *old_value,
 		  const char *new_value);
 void kt_env_seen_free(struct kt_env_seen *seen);

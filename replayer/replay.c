@@ -38,7 +38,7 @@ struct lane {
 	bool enlisted;
 	uint64_t index;          /* the recorded event being replayed */
 	char context[64];
-	const char *cap;         /* KVM_CHECK_EXTENSION's capability, or NULL */
+	const struct kt_event *event;  /* the recorded event being compared */
 	bool env;                /* the event compared restates the host */
 };
 
@@ -78,18 +78,6 @@ static void lane_free(struct lane *l)
 }
 
 /* ---- reporting ---- */
-static bool ignored(const struct replay *rp, const char *path)
-{
-	char full[300];
-
-	if (kt_pathset_match(rp->o->ignore, path))
-		return true;
-	/* Environment paths come without their "header." (they are shared with
-	 * the ioctls that restate the host); patterns may name either. */
-	snprintf(full, sizeof(full), "header.%s", path);
-	return kt_pathset_match(rp->o->ignore, full);
-}
-
 static void report(void *ctx, const char *path, const char *recorded, const char *replayed)
 {
 	struct lane *l = ctx;
@@ -110,31 +98,27 @@ static void report(void *ctx, const char *path, const char *recorded, const char
 	pthread_mutex_unlock(&rp->lock);
 }
 
-/* An environment field of the header, not ignored: report it. */
+/* An environment field of the header, not ignored: report it under its
+ * header path, as diff does. */
 static void report_env_header(void *ctx, const char *path, const char *recorded,
 			      const char *replayed)
 {
 	struct lane *l = ctx;
+	char full[300];
 
-	if (kt_env_header_field(path) && !ignored(l->rp, path))
-		report(ctx, path, recorded, replayed);
+	snprintf(full, sizeof(full), "header.%s", path);
+	if (kt_env_header_field(path) && !kt_pathset_match(l->rp->o->ignore, full))
+		report(ctx, full, recorded, replayed);
 }
 
-/* KVM_CHECK_EXTENSION answers the capability in its argument: named so,
- * the difference is the header's caps.NAME difference and reported once. */
 static void report_event(void *ctx, const char *path, const char *recorded,
 			 const char *replayed)
 {
 	struct lane *l = ctx;
+	char buf[96];
 
-	if (l->env && l->cap && !strcmp(path, "ioctl.ret")) {
-		char caps[96];
-
-		snprintf(caps, sizeof(caps), "caps.%s", l->cap);
-		report(ctx, caps, recorded, replayed);
-		return;
-	}
-	report(ctx, path, recorded, replayed);
+	report(ctx, l->env ? kt_env_path(l->event, path, buf, sizeof(buf)) : path,
+	       recorded, replayed);
 }
 
 static int compare_environment(struct replay *rp, struct kt_reader *r)
@@ -210,6 +194,7 @@ static int compare_events(struct lane *l, const struct kt_event *recorded,
 	kt_sink_reset(&l->rep);
 	decode_event(&l->rec, recorded);
 	decode_event(&l->rep, replayed);
+	l->event = recorded;
 	return kt_sink_diff(&l->rec, &l->rep, l->rp->o->ignore, NULL, report_event, l, NULL);
 }
 
@@ -219,18 +204,9 @@ static void set_context(struct lane *l, const struct kt_event *ev)
 	const struct kt_ioctl_body *b = ev->ioctl;
 	const char *name = kvm_ioctl_name(b->request);
 	char fd[KT_FD_NAME_MAX];
-	uint64_t arg = 0;
 
-	l->cap = NULL;
-	if (b->request == KVM_CHECK_EXTENSION && b->in_len >= sizeof(arg)) {
-		memcpy(&arg, ev->in, sizeof(arg));
-		l->cap = kvm_cap_name((uint32_t)arg);
-	}
 	kt_fd_name(fd, b->role, ev->vcpu);
-	if (l->cap)
-		snprintf(l->context, sizeof(l->context), "%s %s(%s)", fd, name, l->cap);
-	else
-		snprintf(l->context, sizeof(l->context), "%s %s", fd, name ? name : "ioctl");
+	snprintf(l->context, sizeof(l->context), "%s %s", fd, name ? name : "ioctl");
 }
 
 static int replay_ioctl(struct lane *l, const struct kt_event *ev)

@@ -144,13 +144,17 @@ static void decode_item(struct kt_sink *s, const item_t *it)
 static void field_report(void *ctx, const char *path, const char *a, const char *b)
 {
 	struct differ *d = ctx;
+	struct kt_event ev = item_event(d->cur_old);
+	char buf[96];
 	struct kt_diff_item di = {
 		.kind = d->env ? KT_DIFF_ENV : KT_DIFF_FIELD, .old_index = d->cur_old->index,
 		.new_index = d->cur_new->index, .context = item_context(d, d->cur_old),
-		.path = path, .old_value = a, .new_value = b,
+		.path = d->env ? kt_env_path(&ev, path, buf, sizeof(buf)) : path,
+		.old_value = a, .new_value = b,
 	};
 
 	if (d->env) {
+		path = di.path;
 		if (!kt_env_first(&d->env_seen, path, a, b))
 			return;
 		d->res->env_fields++;
@@ -221,8 +225,7 @@ static void header_report(void *ctx, const char *path, const char *a, const char
 	if (d->o->only && !kt_pathset_match(d->o->only, full))
 		return;
 	if (kt_env_header_field(path)) {
-		/* Keyed without "header." like the answers that restate it. */
-		if (!kt_env_first(&d->env_seen, path, a, b))
+		if (!kt_env_first(&d->env_seen, full, a, b))
 			return;
 		di.kind = KT_DIFF_ENV;
 		d->res->env_fields++;

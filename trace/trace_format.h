@@ -20,7 +20,7 @@
 #include "common/kt_types.h"
 
 #define KT_FORMAT_MAJOR 1
-#define KT_FORMAT_MINOR 0
+#define KT_FORMAT_MINOR 1
 #define KT_MAGIC "KVMTRACE"  /* 8 bytes, no NUL */
 
 struct kt_file_magic {
@@ -100,6 +100,7 @@ enum kt_hdr_tag {
 	KT_HDR_GUEST_IMAGE = 13,     /* the image bytes */
 	KT_HDR_RECORDED_AT = 14,     /* u64 ns since the epoch (CLOCK_REALTIME) */
 	KT_HDR_CPU_MODEL_NAME = 15,  /* string, CPUID brand */
+	KT_HDR_KVM_BACKEND = 16,     /* string: vmx, svm, pvm or unknown (1.1) */
 };
 
 struct kt_cpu_signature {
