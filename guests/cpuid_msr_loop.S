@@ -1,8 +1,9 @@
-/* CPUID (leaf 0) then RDMSR (EFER) N times, N = the guest argument (1000 if
- * 0): both are answered inside KVM, so the run has no userspace exit but
- * the final HLT.  For counting in-kernel exits (kexits): exactly N CPUID
- * and N MSR-read exits come from the loop.  RAX = N; the last EFER read
- * lands at 0x400 (0x500, LME|LMA, as the harness set it). */
+/* CPUID (leaf 0) then RDMSR (EFER) N times, N = the guest argument (1000
+ * if 0; the expectation runs 100, a few seconds under TCG).  Both are
+ * answered inside KVM, so the run has no userspace exit but the final HLT:
+ * for counting in-kernel exits (kexits), exactly N CPUID and N MSR-read
+ * exits come from the loop.  RAX = N; the last EFER read lands at 0x400
+ * (0x500, LME|LMA, as the harness set it). */
 #include "guests/guest_lib.h"
 
 #define MSR_EFER       0xc0000080
