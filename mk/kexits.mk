@@ -3,7 +3,8 @@
 # with a bpftool skeleton.  No vmlinux.h: the program follows the field
 # offsets the running kernel publishes in tracefs, so the build machine's
 # kernel does not matter.  Everything lands in $(BUILD)/kexits/; the test
-# tool is $(BUILD)/kx-dump, the units $(BUILD)/kexits-unit-tests.
+# tools are $(BUILD)/kx-dump and $(BUILD)/kx-flush-check (the recorder's
+# per-KVM_RUN pattern on a real vCPU), the units $(BUILD)/kexits-unit-tests.
 CLANG      ?= clang
 BPFTOOL    ?= bpftool
 KX_DIR     := $(BUILD)/kexits
@@ -20,7 +21,7 @@ KX_BPF_FLAGS := -target bpf -mcpu=v3 -O2 -g $(WARN) -I. \
 		$(if $(KX_MULTIARCH),-I/usr/include/$(KX_MULTIARCH)) -MMD -MP
 
 .PHONY: kexits kexits-unit
-kexits: $(BUILD)/kx-dump
+kexits: $(BUILD)/kx-dump $(BUILD)/kx-flush-check
 all: kexits
 unit: kexits-unit
 
@@ -41,6 +42,13 @@ $(KX_LIB): $(KX_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kx-dump: $(KX_DIR)/kx_dump.o $(KX_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS)
+
+$(KX_DIR)/kx_flush_check.o: tests/tools/kx_flush_check.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/kx-flush-check: $(KX_DIR)/kx_flush_check.o $(KX_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS)
 
 $(KX_DIR)/test_kexits.o: tests/unit/kexits/test_kexits.cc

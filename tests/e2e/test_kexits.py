@@ -132,3 +132,23 @@ def test_without_privilege_one_line_reason(kvm):
     assert len(lines) == 1 and lines[0].startswith(
         "kx-dump: kernel exits unavailable: no privilege: BPF tracing needs CAP_BPF and "
         "CAP_PERFMON, or CAP_SYS_ADMIN"), r.stderr
+
+
+FLUSH_CHECK = REPO / "build" / "kx-flush-check"
+
+
+def check_flush(target, runs):
+    """The recorder's pattern: the vCPU thread registered with
+    kx_add_thread(), kx_flush() after every KVM_RUN delivers exactly that
+    run's events (tests/tools/kx_flush_check.c says what it checks)."""
+    r = target.exec([FLUSH_CHECK, str(runs)], timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{runs + 1} runs" in r.stdout and " 0 lost" in r.stdout, r.stdout
+
+
+def test_flush_per_run_natively(kvm):
+    check_flush(kvm, 1000 if kvm.native else 100)
+
+
+def test_flush_per_run_in_each_kernel(kernel):
+    check_flush(kernel, 100)
