@@ -108,9 +108,12 @@ static __always_inline int kx_capture(void *ctx, const int kind)
 		kx_copy_field(ev->u.data, (const __u8 *)rec, ctx, c);
 	}
 
+	/* Wake the reader once wakeup_bytes are unread, looking every 16th
+	 * event of a slot: a wakeup per event would cost more than the rest. */
 	__u64 flags = 0;
-	if (kx_cfg.wakeup_bytes)
-		flags = bpf_ringbuf_query(&kx_ring, BPF_RB_AVAIL_DATA) >= kx_cfg.wakeup_bytes ?
+	if (kx_cfg.wakeup_bytes > KX_WAKEUP_EACH)
+		flags = (seq & 15) == 0 &&
+			bpf_ringbuf_query(&kx_ring, BPF_RB_AVAIL_DATA) >= kx_cfg.wakeup_bytes ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(ev, flags);
 	return 0;

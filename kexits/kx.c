@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -234,7 +235,7 @@ static int attach_tracepoint(struct kx *kx, unsigned kind, uint32_t id)
 
 #define FORMAT_TEXT_BYTES (64u << 10)  /* kvm_exit's print fmt is about 8 KiB */
 
-static int plan(struct kx *kx, const char *tracefs, struct kx_cfg *cfg)
+static int plan(struct kx *kx, const char *tracefs, uint32_t kinds, struct kx_cfg *cfg)
 {
 	struct kx_tp_format *fmt = malloc(sizeof(*fmt));
 	char *text = malloc(FORMAT_TEXT_BYTES);
@@ -247,9 +248,11 @@ static int plan(struct kx *kx, const char *tracefs, struct kx_cfg *cfg)
 	for (unsigned k = 0; k < KX_KINDS; k++) {
 		const struct kx_kind_desc *d = kx_kind(k);
 
-		ret = load_format(tracefs, d->tracepoint, fmt, text, FORMAT_TEXT_BYTES);
-
 		kx->info.wanted[k] = (uint16_t)((1u << d->nfields) - 1);
+		if (!d->required && !(kinds >> k & 1))
+			continue;
+		kx->info.asked |= 1u << k;
+		ret = load_format(tracefs, d->tracepoint, fmt, text, FORMAT_TEXT_BYTES);
 		if (ret == -ENOENT && !d->required) {
 			ret = 0;
 			continue;
@@ -295,10 +298,10 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 	ret = find_tracefs(opts->tracefs, kx->info.tracefs, sizeof(kx->info.tracefs));
 	memset(&cfg, 0, sizeof(cfg));
 	if (!ret)
-		ret = plan(kx, kx->info.tracefs, &cfg);
+		ret = plan(kx, kx->info.tracefs, opts->kinds ? opts->kinds : ~0u, &cfg);
 	if (ret < 0)
 		goto fail;
-	cfg.wakeup_bytes = opts->wakeup_bytes;
+	cfg.wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : (uint32_t)(ring / 8);
 
 	libbpf_print_fn_t old_print = libbpf_set_print(on_libbpf_print);
 	libbpf_verbose = opts->verbose;
@@ -341,11 +344,41 @@ fail:
 	return ret;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Detaching from a tracepoint waits for an RCU grace period (about 75 ms
+ * each on the 6.18 host): detach them all at once, so the waits overlap. */
+static void detach_all(struct kx_bpf *skel)
+{
+	pthread_t threads[KX_KINDS];
+	int started[KX_KINDS] = { 0 };
+
+	for (unsigned k = 0; k < KX_KINDS; k++) {
+		struct bpf_link **link = link_of(skel, k);
+
+		if (!*link)
+			continue;
+		started[k] = !pthread_create(&threads[k], NULL, destroy_link, *link);
+		if (!started[k])
+			bpf_link__destroy(*link);
+		*link = NULL;
+	}
+	for (unsigned k = 0; k < KX_KINDS; k++)
+		if (started[k])
+			pthread_join(threads[k], NULL);
+}
+
 void kx_close(struct kx *kx)
 {
 	if (!kx)
 		return;
 	ring_buffer__free(kx->rb);
+	if (kx->skel)
+		detach_all(kx->skel);
 	kx_bpf__destroy(kx->skel);
 	free(kx);
 }
@@ -367,6 +400,8 @@ int kx_describe(const struct kx *kx, char *buf, size_t len)
 		const struct kx_kind_desc *d = kx_kind(k);
 		unsigned missing = kx->info.wanted[k] & ~kx->info.present[k];
 
+		if (!(kx->info.asked >> k & 1))
+			continue;
 		if (!(kx->info.attached >> k & 1)) {
 			PUT("%s%s (missing)", used ? " " : "", d->tracepoint);
 			continue;

@@ -25,18 +25,22 @@ struct kx;
 struct kx_opts {
 	size_t ring_bytes;      /* ring buffer size, a power of 2 >= 4096;
 				 * 0: 4 MiB (about 40,000 events) */
-	uint32_t wakeup_bytes;  /* 0: wake a kx_poll() sleeper at every event
-				 * found by an empty ring (adaptive); else only
-				 * once this much is unread (a poll then also
-				 * returns at its timeout) */
+	uint32_t wakeup_bytes;  /* wake a kx_poll() sleeper only once this much
+				 * is unread (0: an eighth of the ring); a poll
+				 * also returns at its timeout.  KX_WAKEUP_EACH:
+				 * at every event that finds the reader caught
+				 * up (costly: a wakeup per event or so) */
+	uint32_t kinds;         /* bit k: capture kind k (0: every kind the
+				 * kernel has); kvm_exit and kvm_entry always */
 	const char *tracefs;    /* NULL: /sys/kernel/tracing, mounted there
 				 * if it is not (needs root) */
 	int verbose;            /* libbpf's messages on stderr */
 };
 
-/* What kx_open found: the tracepoints attached and the fields the running
- * kernel publishes for each. */
+/* What kx_open found: the tracepoints attached (the kernel has them and
+ * they were asked for) and the fields the running kernel publishes. */
 struct kx_info {
+	uint32_t asked;                /* bit k: kind k asked for */
 	uint32_t attached;             /* bit k: kind k attached */
 	uint16_t present[KX_KINDS];    /* fields published, as in events */
 	uint16_t wanted[KX_KINDS];     /* fields kexits knows for the kind */
@@ -49,6 +53,9 @@ struct kx_info {
  * missing), -ENOSYS (no BPF ring buffer) or what libbpf says; the optional
  * tracepoints are attached only where the kernel has them. */
 int kx_open(struct kx **out, const struct kx_opts *opts);
+/* Detaching waits for the kernel (an RCU grace period per tracepoint, the
+ * kernel serializes them: about 40 ms each on the 6.18 host): close after
+ * the trace is finished. */
 void kx_close(struct kx *kx);
 const struct kx_info *kx_info(const struct kx *kx);
 

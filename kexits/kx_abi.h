@@ -172,9 +172,12 @@ struct kx_cfg {
 	__u8 rec_len[KX_KINDS];
 	__u8 reserved[3];
 	__u16 present[KX_KINDS];
-	__u32 wakeup_bytes;    /* 0: wake the reader adaptively on every
-				* submit; else only once this much is unread */
+	__u32 wakeup_bytes;    /* wake the reader once this much is unread;
+				* KX_WAKEUP_EACH: at every event that finds it
+				* caught up (the kernel's adaptive default) */
 };
+
+#define KX_WAKEUP_EACH 1u
 
 /* Per registration, in the BPF object's .bss (mmapped by userspace). */
 struct kx_slot {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ struct dump {
 	FILE *out;
 	int json, quiet, summary;
 	uint64_t events, by_kind[KX_KINDS];
+	double command_s;   /* the command's wall time, capture set up */
+	double command_cpu_s;  /* its user + system time */
 	struct reason_stat reasons[MAX_REASONS];
 	unsigned nreasons;
 	struct tid_state tids[MAX_TIDS];
@@ -53,8 +56,7 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop = sig != SIGCHLD;
 }
 
 static void usage(FILE *f)
@@ -71,7 +73,10 @@ static void usage(FILE *f)
 		"  -p PID     every thread of a process to watch\n"
 		"  -d SECONDS watch that long (default: until SIGINT/SIGTERM)\n"
 		"  -r BYTES   ring buffer size (power of 2)\n"
-		"  -w BYTES   wake the reader only once this much is unread\n"
+		"  -w BYTES   wake the reader once this much is unread (1: every event)\n"
+		"  -k KINDS   capture only these kinds, e.g. cpuid,msr (exit and entry\n"
+		"             always); default all\n"
+		"  -T DIR     read the tracepoint formats from DIR, not /sys/kernel/tracing\n"
 		"  -i         say on stderr which tracepoints and fields are attached\n"
 		"  -v         libbpf's messages\n");
 }
@@ -182,7 +187,10 @@ static int on_event(const struct kx_event *ev, void *ctx)
 
 static void print_summary(struct dump *d, FILE *f)
 {
-	fprintf(f, "kx-dump: %llu events\n", (unsigned long long)d->events);
+	fprintf(f, "kx-dump: %llu events", (unsigned long long)d->events);
+	if (d->command_s > 0)
+		fprintf(f, ", command %.3f s (cpu %.3f s)", d->command_s, d->command_cpu_s);
+	fputc('\n', f);
 	for (unsigned k = 0; k < KX_KINDS; k++)
 		if (d->by_kind[k])
 			fprintf(f, "  %-14s %10llu\n", kx_kind_name(k),
@@ -200,6 +208,17 @@ static void print_summary(struct dump *d, FILE *f)
 			fprintf(f, "  %8.0f ns to entry", (double)r->handled_ns / (double)r->handled);
 		fputc('\n', f);
 	}
+}
+
+static int parse_kinds(char *list, uint32_t *mask)
+{
+	for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+		int k = kx_kind_by_name(name);
+		if (k < 0)
+			return -1;
+		*mask |= 1u << k;
+	}
+	return 0;
 }
 
 static int parse_id(const char *s, long *id, long *vcpu)
@@ -256,7 +275,7 @@ int main(int argc, char **argv)
 	double seconds = 0;
 	const char *out = NULL;
 
-	while ((opt = getopt(argc, argv, "+jsqo:t:p:d:r:w:ivh")) != -1) {
+	while ((opt = getopt(argc, argv, "+jsqo:t:p:d:r:w:k:T:ivh")) != -1) {
 		long id, vcpu;
 
 		switch (opt) {
@@ -265,10 +284,15 @@ int main(int argc, char **argv)
 		case 'q': d.quiet = 1; break;
 		case 'o': out = optarg; break;
 		case 'i': info = 1; break;
+		case 'T': opts.tracefs = optarg; break;
 		case 'v': opts.verbose = 1; break;
 		case 'd': seconds = strtod(optarg, NULL); break;
 		case 'r': opts.ring_bytes = strtoull(optarg, NULL, 0); break;
 		case 'w': opts.wakeup_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'k':
+			if (parse_kinds(optarg, &opts.kinds))
+				goto bad;
+			break;
 		case 't':
 			if (nthreads == MAX_WATCH || parse_id(optarg, &id, &vcpu))
 				goto bad;
@@ -309,8 +333,12 @@ int main(int argc, char **argv)
 		if (kx_add_process(kx, (pid_t)procs[i]) < 0)
 			goto kx_error;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/* Without SA_RESTART, so that the command's end (SIGCHLD) cuts a poll
+	 * short and the command's time is measured to the moment. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	int status = 0, go = -1;
 	pid_t child = 0;
 	if (optind < argc) {
@@ -330,8 +358,16 @@ int main(int argc, char **argv)
 	for (;;) {
 		if (kx_poll(kx, 100, on_event, &d) < 0)
 			goto kx_error;
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child)
+		struct rusage ru;
+		if (child > 0 && wait4(child, &status, WNOHANG, &ru) == child) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			d.command_cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+					  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+			d.command_s = (double)(t.tv_sec - t0.tv_sec) +
+				      (double)(t.tv_nsec - t0.tv_nsec) * 1e-9;
 			break;
+		}
 		if (stop && child > 0)
 			kill(child, SIGTERM);
 		if (stop && !child)

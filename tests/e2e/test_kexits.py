@@ -152,3 +152,23 @@ def test_flush_per_run_natively(kvm):
 
 def test_flush_per_run_in_each_kernel(kernel):
     check_flush(kernel, 100)
+
+
+@pytest.mark.parametrize("tree, reason", [
+    ({}, "no kvm tracepoints in {d}/events/kvm: KVM is not loaded"),
+    ({"kvm_entry": "6.1"}, "tracepoint kvm:kvm_exit missing in {d}"),
+], ids=["no-kvm-tracepoints", "no-kvm_exit"])
+def test_missing_tracepoints_one_line_reason(kvm, tmp_path, tree, reason):
+    """A kernel without KVM's tracepoints (a tracefs tree without them,
+    handed over with -T): the one-line reason, the documented status."""
+    events = tmp_path / "events" / "kvm"
+    (tmp_path / "events").mkdir()
+    if tree:
+        events.mkdir()
+    for tp, series in tree.items():
+        (events / tp).mkdir()
+        (events / tp / "format").write_text(
+            (REPO / "tests" / "unit" / "data" / "kexits" / series / f"{tp}.format").read_text())
+    r = kvm.exec([KXDUMP, "-T", tmp_path, "--", "true"])
+    assert r.returncode == UNAVAILABLE
+    assert r.stderr == "kx-dump: kernel exits unavailable: " + reason.format(d=tmp_path) + "\n"
