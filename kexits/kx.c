@@ -21,7 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "kexits/kx.skel.h"
-#include "kexits/kx_error.h"
+#include "common/error.h"
 #include "kexits/kx_format.h"
 
 #define DEFAULT_RING_BYTES (4u << 20)
@@ -100,7 +100,7 @@ static int check_privilege(void)
 		return 0;
 	if ((caps & CAP_BIT(CAP_BPF_)) && (caps & CAP_BIT(CAP_PERFMON_)))
 		return 0;
-	return kx_fail(-EPERM, "no privilege: BPF tracing needs CAP_BPF and CAP_PERFMON, "
+	return kt_fail(-EPERM, "no privilege: BPF tracing needs CAP_BPF and CAP_PERFMON, "
 		       "or CAP_SYS_ADMIN (effective capabilities %#llx)",
 		       (unsigned long long)caps);
 }
@@ -115,14 +115,14 @@ static int find_tracefs(const char *want, char *dir, size_t len)
 	snprintf(events, sizeof(events), "%s/events", dir);
 	if (access(events, F_OK) && !want) {
 		if (mount("tracefs", DEFAULT_TRACEFS, "tracefs", 0, NULL))
-			return kx_fail(-errno, "no tracefs: %s is not mounted and mounting it "
+			return kt_fail(-errno, "no tracefs: %s is not mounted and mounting it "
 				       "failed: %s", DEFAULT_TRACEFS, strerror(errno));
 	}
 	if (access(events, F_OK))
-		return kx_fail(-ENOENT, "no tracefs at %s (%s)", dir, strerror(errno));
+		return kt_fail(-ENOENT, "no tracefs at %s (%s)", dir, strerror(errno));
 	snprintf(events, sizeof(events), "%s/events/kvm", dir);
 	if (access(events, F_OK))
-		return kx_fail(-ENOENT, "no kvm tracepoints in %s: KVM is not loaded", events);
+		return kt_fail(-ENOENT, "no kvm tracepoints in %s: KVM is not loaded", events);
 	return 0;
 }
 
@@ -158,14 +158,14 @@ static int load_format(const char *tracefs, const char *name, struct kx_tp_forma
 	if (n == -ENOENT)
 		return -ENOENT;
 	if (n == -EACCES || n == -EPERM)
-		return kx_fail(n, "no privilege: cannot read %s", path);
+		return kt_fail(n, "no privilege: cannot read %s", path);
 	if (n < 0)
-		return kx_fail(n, "%s: %s", path, strerror(-n));
+		return kt_fail(n, "%s: %s", path, strerror(-n));
 	int ret = kx_format_parse(text, fmt);
 	if (ret < 0)
-		return kx_fail(ret, "%s: %s", path, kx_last_error());
+		return kt_fail(ret, "%s: %s", path, kt_last_error());
 	if (!fmt->id)
-		return kx_fail(-EINVAL, "%s: no ID", path);
+		return kt_fail(-EINVAL, "%s: no ID", path);
 	return 0;
 }
 
@@ -217,7 +217,7 @@ static int attach_tracepoint(struct kx *kx, unsigned kind, uint32_t id)
 	int fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
 
 	if (fd < 0)
-		return kx_fail(-errno, "%s kvm:%s: perf_event_open: %s",
+		return kt_fail(-errno, "%s kvm:%s: perf_event_open: %s",
 			       errno == EACCES || errno == EPERM ? "no privilege:" : "attach",
 			       name, strerror(errno));
 	libbpf_msg[0] = '\0';
@@ -225,7 +225,7 @@ static int attach_tracepoint(struct kx *kx, unsigned kind, uint32_t id)
 	if (!link) {
 		int err = -errno;
 		close(fd);
-		return kx_fail(err, "attach kvm:%s: libbpf: %s", name, libbpf_said());
+		return kt_fail(err, "attach kvm:%s: libbpf: %s", name, libbpf_said());
 	}
 	*link_of(kx->skel, kind) = link;  /* destroyed with the skeleton */
 	return 0;
@@ -242,7 +242,7 @@ static int plan(struct kx *kx, const char *tracefs, uint32_t kinds, struct kx_cf
 	int ret = 0;
 
 	if (!fmt || !text) {
-		ret = kx_fail(-ENOMEM, "out of memory");
+		ret = kt_fail(-ENOMEM, "out of memory");
 		goto out;
 	}
 	for (unsigned k = 0; k < KX_KINDS; k++) {
@@ -258,7 +258,7 @@ static int plan(struct kx *kx, const char *tracefs, uint32_t kinds, struct kx_cf
 			continue;
 		}
 		if (ret == -ENOENT)
-			ret = kx_fail(-ENOENT, "tracepoint kvm:%s missing in %s", d->tracepoint,
+			ret = kt_fail(-ENOENT, "tracepoint kvm:%s missing in %s", d->tracepoint,
 				      tracefs);
 		if (ret < 0)
 			break;
@@ -286,7 +286,7 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 		opts = &defaults;
 	size_t ring = opts->ring_bytes ? opts->ring_bytes : DEFAULT_RING_BYTES;
 	if (ring < 4096 || (ring & (ring - 1)) || ring > (1u << 30))
-		return kx_fail(-EINVAL, "ring size %zu: not a power of 2 from 4 KiB to 1 GiB",
+		return kt_fail(-EINVAL, "ring size %zu: not a power of 2 from 4 KiB to 1 GiB",
 			       ring);
 	ret = check_privilege();
 	if (ret < 0)
@@ -294,7 +294,7 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 
 	struct kx *kx = calloc(1, sizeof(*kx));
 	if (!kx)
-		return kx_fail(-ENOMEM, "out of memory");
+		return kt_fail(-ENOMEM, "out of memory");
 	ret = find_tracefs(opts->tracefs, kx->info.tracefs, sizeof(kx->info.tracefs));
 	memset(&cfg, 0, sizeof(cfg));
 	if (!ret)
@@ -307,12 +307,12 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 	libbpf_verbose = opts->verbose;
 	libbpf_msg[0] = '\0';
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
-		ret = kx_fail(-ENOSYS, "no BPF ring buffer in this kernel (needs 5.8)");
+		ret = kt_fail(-ENOSYS, "no BPF ring buffer in this kernel (needs 5.8)");
 		goto restore;
 	}
 	kx->skel = kx_bpf__open();
 	if (!kx->skel) {
-		ret = kx_fail(-errno, "libbpf: opening the BPF object: %s", libbpf_said());
+		ret = kt_fail(-errno, "libbpf: opening the BPF object: %s", libbpf_said());
 		goto restore;
 	}
 	kx->skel->rodata->kx_cfg = cfg;
@@ -321,7 +321,7 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 		bpf_program__set_autoload(prog_of(kx->skel, k), kx->info.attached >> k & 1);
 	ret = kx_bpf__load(kx->skel);
 	if (ret < 0) {
-		ret = kx_fail(ret == -EPERM ? -EPERM : ret, "libbpf: loading the BPF program: %s",
+		ret = kt_fail(ret == -EPERM ? -EPERM : ret, "libbpf: loading the BPF program: %s",
 			      libbpf_said());
 		goto restore;
 	}
@@ -332,7 +332,7 @@ int kx_open(struct kx **out, const struct kx_opts *opts)
 		goto restore;
 	kx->rb = ring_buffer__new(bpf_map__fd(kx->skel->maps.kx_ring), on_sample, kx, NULL);
 	if (!kx->rb)
-		ret = kx_fail(-errno, "libbpf: ring buffer: %s", libbpf_said());
+		ret = kt_fail(-errno, "libbpf: ring buffer: %s", libbpf_said());
 restore:
 	libbpf_set_print(old_print);
 	if (ret < 0)
@@ -438,7 +438,7 @@ static int free_slot(const struct kx *kx)
 		if (!kx->used[s] && seq == lost + kx->delivered[s])
 			return s;
 	}
-	return kx_fail(-ENOSPC, "all %d capture slots in use", KX_MAX_SLOTS);
+	return kt_fail(-ENOSPC, "all %d capture slots in use", KX_MAX_SLOTS);
 }
 
 static int add(struct kx *kx, struct bpf_map *map, pid_t id, uint32_t vcpu, const char *what)
@@ -455,7 +455,7 @@ static int add(struct kx *kx, struct bpf_map *map, pid_t id, uint32_t vcpu, cons
 	kx->delivered[s] = 0;
 	uint32_t val = (uint32_t)s;
 	if (bpf_map_update_elem(bpf_map__fd(map), &key, &val, BPF_NOEXIST))
-		return kx_fail(-errno, "registering %s %d: %s", what, (int)id,
+		return kt_fail(-errno, "registering %s %d: %s", what, (int)id,
 			       errno == EEXIST ? "already registered" : strerror(errno));
 	kx->used[s] = 1;
 	return s;
@@ -487,12 +487,12 @@ static int remove_from(struct bpf_map *map, int slot)
 int kx_remove(struct kx *kx, int slot)
 {
 	if (slot < 0 || slot >= KX_MAX_SLOTS || !kx->used[slot])
-		return kx_fail(-EINVAL, "slot %d is not registered", slot);
+		return kt_fail(-EINVAL, "slot %d is not registered", slot);
 	int ret = remove_from(kx->skel->maps.kx_threads, slot);
 	if (ret == 0)
 		ret = remove_from(kx->skel->maps.kx_procs, slot);
 	if (ret < 0)
-		return kx_fail(ret, "unregistering slot %d: %s", slot, strerror(-ret));
+		return kt_fail(ret, "unregistering slot %d: %s", slot, strerror(-ret));
 	kx->used[slot] = 0;
 	return 0;
 }
@@ -500,7 +500,7 @@ int kx_remove(struct kx *kx, int slot)
 int kx_counts(const struct kx *kx, int slot, struct kx_counts *out)
 {
 	if (slot < 0 || slot >= KX_MAX_SLOTS)
-		return kx_fail(-EINVAL, "no slot %d", slot);
+		return kt_fail(-EINVAL, "no slot %d", slot);
 	struct kx_slot *st = slot_state(kx, slot);
 	out->produced = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
 	out->lost = __atomic_load_n(&st->lost, __ATOMIC_ACQUIRE);
@@ -540,7 +540,7 @@ static int finish(struct kx *kx, int ret, const char *what)
 	if (ret == -ECANCELED && kx->stopped)
 		ret = 0;
 	if (ret < 0 && ret != -EINTR)
-		return kx_fail(ret, "%s: %s", what, strerror(-ret));
+		return kt_fail(ret, "%s: %s", what, strerror(-ret));
 	return kx->count;
 }
 
@@ -562,7 +562,7 @@ static uint64_t now_ns(void)
 int kx_flush(struct kx *kx, int slot, kx_event_fn *fn, void *ctx)
 {
 	if (slot < 0 || slot >= KX_MAX_SLOTS)
-		return kx_fail(-EINVAL, "no slot %d", slot);
+		return kt_fail(-EINVAL, "no slot %d", slot);
 	struct kx_slot *st = slot_state(kx, slot);
 	uint64_t target = __atomic_load_n(&st->seq, __ATOMIC_ACQUIRE);
 	uint64_t deadline = 0;
@@ -583,7 +583,7 @@ int kx_flush(struct kx *kx, int slot, kx_event_fn *fn, void *ctx)
 		if (!deadline)
 			deadline = now_ns() + FLUSH_PATIENCE_NS;
 		else if (now_ns() > deadline)
-			return kx_fail(-ETIMEDOUT, "slot %d: %llu events still missing after 1 s",
+			return kt_fail(-ETIMEDOUT, "slot %d: %llu events still missing after 1 s",
 				       slot, (unsigned long long)(target - kx->delivered[slot] -
 								  st->lost));
 		sched_yield();

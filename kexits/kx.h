@@ -2,14 +2,14 @@
  * program on the kvm tracepoints and handed over as fixed-size events.
  *
  *   struct kx *kx;
- *   if (kx_open(&kx, &opts) < 0)  -> kx_last_error() says why, in one line
+ *   if (kx_open(&kx, &opts) < 0)  -> kt_last_error() says why, in one line
  *   slot = kx_add_thread(kx, vcpu_tid, vcpu_index);
  *   ... KVM_RUN on that thread ...
  *   kx_flush(kx, slot, on_event, ctx);   every event of that run, in order
  *   kx_close(kx);
  *
  * Every function returning int returns a negative errno on failure, with
- * the reason in kx_last_error() (per thread).  Events are delivered by the
+ * the reason in kt_last_error() (per thread).  Events are delivered by the
  * thread that calls kx_poll()/kx_flush(); one thread at a time. */
 #ifndef KEXITS_KX_H
 #define KEXITS_KX_H
@@ -19,6 +19,8 @@
 #include <sys/types.h>
 
 #include "kexits/kx_abi.h"
+#include "kexits/kx_layout.h"
+#include "kexits/kx_names.h"
 
 struct kx;
 
@@ -90,48 +92,5 @@ struct kx_counts {
 	uint64_t delivered;  /* of those, delivered */
 };
 int kx_counts(const struct kx *kx, int slot, struct kx_counts *out);
-
-/* ---- names and decoding (kx_names.c, kx_layout.c); no kx needed ------ */
-
-enum kx_field_type {
-	KX_T_UNSIGNED,   /* decimal */
-	KX_T_HEX,
-	KX_T_BOOL,
-	KX_T_BYTES,      /* byte array: len bytes given by another field */
-};
-
-struct kx_field_desc {
-	const char *name;       /* name in kexits and its users (struct member) */
-	const char *tp_field;   /* the tracepoint's field it comes from */
-	uint8_t off, size, type;
-};
-
-struct kx_kind_desc {
-	const char *tracepoint; /* "kvm_exit" */
-	const char *name;       /* "exit" */
-	int required;           /* kx_open fails without it */
-	const struct kx_field_desc *fields;
-	unsigned nfields;
-};
-
-const struct kx_kind_desc *kx_kind(unsigned kind);   /* NULL if unknown */
-const char *kx_kind_name(unsigned kind);             /* "exit", "?" */
-int kx_kind_by_name(const char *name);               /* -1 if unknown */
-
-/* A field's value (zero-extended; for KX_T_BYTES the first 8 bytes). */
-uint64_t kx_field_value(const struct kx_event *ev, const struct kx_field_desc *f);
-int kx_field_present(const struct kx_event *ev, unsigned field);
-
-const char *kx_isa_name(unsigned isa);               /* "VMX", "SVM", "PVM" */
-/* The exit reason's name for isa: VMX ("CPUID", a failed VM entry gets
- * " FAILED_VMENTRY"), SVM ("cpuid"), PVM ("GP excp"); NULL if unnamed. */
-const char *kx_exit_reason_name(unsigned isa, uint32_t reason);
-const char *kx_exception_name(unsigned vector);      /* "GP", NULL */
-
-/* One event as one line of text: "exit vcpu=0 reason=cpuid(0x72) ..." */
-int kx_format_event(const struct kx_event *ev, char *buf, size_t len);
-
-/* The last error's reason, one line (per thread). */
-const char *kx_last_error(void);
 
 #endif

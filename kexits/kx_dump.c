@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "kexits/kx.h"
 
 #define MAX_WATCH 32
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
 
 	struct kx *kx;
 	if (kx_open(&kx, &opts) < 0) {
-		fprintf(stderr, "kx-dump: kernel exits unavailable: %s\n", kx_last_error());
+		fprintf(stderr, "kx-dump: kernel exits unavailable: %s\n", kt_last_error());
 		return 3;
 	}
 	if (info) {
@@ -398,7 +399,7 @@ int main(int argc, char **argv)
 	return lost ? 4 : 0;
 
 kx_error:
-	fprintf(stderr, "kx-dump: %s\n", kx_last_error());
+	fprintf(stderr, "kx-dump: %s\n", kt_last_error());
 	kx_close(kx);
 	return 3;
 bad:

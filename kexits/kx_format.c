@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kexits/kx_error.h"
+#include "common/error.h"
 
 /* "KEY:N;" somewhere in line: N, or -1. */
 static long field_number(const char *line, const char *key)
@@ -84,22 +84,22 @@ int kx_format_parse(const char *text, struct kx_tp_format *out)
 			while (*p == ' ')
 				p++;
 			if (strlen(p) >= sizeof(out->name))
-				return kx_fail(-EINVAL, "format: tracepoint name too long");
+				return kt_fail(-EINVAL, "format: tracepoint name too long");
 			strcpy(out->name, p);
 		} else if (!strncmp(p, "ID:", 3)) {
 			out->id = (uint32_t)strtoul(p + 3, NULL, 10);
 		} else if (!strncmp(p, "field:", 6)) {
 			if (out->nfields == KX_TP_MAX_FIELDS)
-				return kx_fail(-EINVAL, "format of %s: more than %d fields",
+				return kt_fail(-EINVAL, "format of %s: more than %d fields",
 					       out->name, KX_TP_MAX_FIELDS);
 			if (parse_field(p, &out->fields[out->nfields]))
-				return kx_fail(-EINVAL, "format of %s: bad field line \"%s\"",
+				return kt_fail(-EINVAL, "format of %s: bad field line \"%s\"",
 					       out->name, p);
 			out->nfields++;
 		}
 	}
 	if (!out->name[0] || !out->nfields)
-		return kx_fail(-EINVAL, "not a tracepoint format (no name or no fields)");
+		return kt_fail(-EINVAL, "not a tracepoint format (no name or no fields)");
 	return 0;
 }
 

@@ -26,16 +26,10 @@ struct kx_tp_format {
 	struct kx_tp_field fields[KX_TP_MAX_FIELDS];
 };
 
-/* Parse a format file's text.  -EINVAL (with kx_last_error()) if it is not
+/* Parse a format file's text.  -EINVAL (with kt_last_error()) if it is not
  * one: no name, a field line without offset/size, too many fields. */
 int kx_format_parse(const char *text, struct kx_tp_format *out);
 const struct kx_tp_field *kx_format_field(const struct kx_tp_format *f, const char *name);
 
-/* Fill cfg's plan for kind from the tracepoint's format: every field
- * kexits knows that the format publishes with a usable size becomes a
- * copy and a present bit.  why (may be NULL) gets the fields left out and
- * the reason, e.g. "requests: not published". */
-void kx_plan_kind(unsigned kind, const struct kx_tp_format *fmt, struct kx_cfg *cfg,
-		  char *why, size_t whylen);
 
 #endif

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kexits/kx.h"
-#include "kexits/kx_format.h"
+#include "kexits/kx_layout.h"
 
 #define F(type, member, tp, t) \
 	{ #member, tp, offsetof(type, member), sizeof(((type *)0)->member), t }

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kexits/kx.h"
+#include "kexits/kx_names.h"
+
+#include "kexits/kx_layout.h"
 
 struct xlat {
 	uint32_t val;

@@ -9,9 +9,8 @@ CLANG      ?= clang
 BPFTOOL    ?= bpftool
 KX_DIR     := $(BUILD)/kexits
 KX_LIB     := $(KX_DIR)/libkexits.a
-KX_SRCS    := kexits/kx.c kexits/kx_format.c kexits/kx_layout.c kexits/kx_names.c \
-	      kexits/kx_error.c
-KX_OBJS    := $(KX_SRCS:kexits/%.c=$(KX_DIR)/%.o)
+KX_SRCS    := kexits/kx.c kexits/kx_format.c kexits/kx_layout.c kexits/kx_names.c
+KX_OBJS    := $(KX_SRCS:%.c=$(BUILD)/obj/%.o)
 KX_BPF_OBJ := $(KX_DIR)/kx.bpf.o
 KX_SKEL    := $(KX_DIR)/kx.skel.h
 KX_LDLIBS  := -lbpf -lelf -lz
@@ -32,31 +31,31 @@ $(KX_BPF_OBJ): kexits/kx.bpf.c
 $(KX_SKEL): $(KX_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name kx_bpf > $@.tmp && mv $@.tmp $@
 
-# The skeleton is found as "kexits/kx.skel.h" under $(BUILD).
-$(KX_DIR)/%.o: kexits/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(BUILD) $(CFLAGS) -c $< -o $@
-$(KX_DIR)/kx.o: $(KX_SKEL)
+# Objects build by the common rule into $(BUILD)/obj/kexits (where
+# check-layers looks); the skeleton is found as "kexits/kx.skel.h" under
+# $(BUILD).
+$(BUILD)/obj/kexits/%.o: CPPFLAGS += -I$(BUILD)
+$(BUILD)/obj/kexits/kx.o: $(KX_SKEL)
 
 $(KX_LIB): $(KX_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kx-dump: $(KX_DIR)/kx_dump.o $(KX_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS)
+$(BUILD)/kx-dump: $(BUILD)/obj/kexits/kx_dump.o $(KX_LIB) $(LIBKT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS) $(LDLIBS)
 
 $(KX_DIR)/kx_flush_check.o: tests/tools/kx_flush_check.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/kx-flush-check: $(KX_DIR)/kx_flush_check.o $(KX_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS)
+$(BUILD)/kx-flush-check: $(KX_DIR)/kx_flush_check.o $(KX_LIB) $(LIBKT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(KX_LDLIBS) $(LDLIBS)
 
 $(KX_DIR)/test_kexits.o: tests/unit/kexits/test_kexits.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -DKX_TEST_DATA=\"tests/unit/data/kexits\" -c $< -o $@
 
-$(KX_UNIT): $(KX_DIR)/test_kexits.o $(KX_LIB)
-	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest -lgtest_main $(KX_LDLIBS) -lpthread
+$(KX_UNIT): $(KX_DIR)/test_kexits.o $(KX_LIB) $(LIBKT)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest -lgtest_main $(KX_LDLIBS) $(LDLIBS)
 
 kexits-unit: $(KX_UNIT)
 	$(KX_UNIT)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "kexits/kx.h"
 
 #define GUEST_PORT 0x10
@@ -123,12 +124,12 @@ int main(int argc, char **argv)
 		return 6;
 	}
 	if (kx_open(&kx, NULL) < 0) {
-		fprintf(stderr, "kx-flush-check: kernel exits unavailable: %s\n", kx_last_error());
+		fprintf(stderr, "kx-flush-check: kernel exits unavailable: %s\n", kt_last_error());
 		return 3;
 	}
 	int slot = kx_add_thread(kx, gettid(), 0);
 	if (slot < 0) {
-		fprintf(stderr, "kx-flush-check: %s\n", kx_last_error());
+		fprintf(stderr, "kx-flush-check: %s\n", kt_last_error());
 		return 3;
 	}
 	struct run_events r = { .slot = slot };
@@ -146,7 +147,7 @@ int main(int argc, char **argv)
 		int n = kx_flush(kx, slot, on_event, &r);
 		flush_ns += now_ns() - t0;
 		if (n < 0) {
-			fprintf(stderr, "kx-flush-check: run %d: %s\n", i, kx_last_error());
+			fprintf(stderr, "kx-flush-check: run %d: %s\n", i, kt_last_error());
 			return 1;
 		}
 		events += (uint64_t)n;

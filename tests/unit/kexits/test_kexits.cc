@@ -13,6 +13,7 @@
 #include <string>
 
 extern "C" {
+#include "common/error.h"
 #include "kexits/kx.h"
 #include "kexits/kx_format.h"
 }
@@ -38,7 +39,7 @@ kx_tp_format Parse(const std::string &kernel, const std::string &tp)
 	kx_tp_format fmt;
 	std::string text = Fixture(kernel, tp);
 	EXPECT_FALSE(text.empty()) << kernel << "/" << tp;
-	EXPECT_EQ(kx_format_parse(text.c_str(), &fmt), 0) << kx_last_error();
+	EXPECT_EQ(kx_format_parse(text.c_str(), &fmt), 0) << kt_last_error();
 	return fmt;
 }
 
@@ -146,11 +147,11 @@ TEST(KexitsFormat, RejectsWhatIsNotAFormat)
 {
 	kx_tp_format f;
 	EXPECT_EQ(kx_format_parse("hello\n", &f), -EINVAL);
-	EXPECT_NE(std::string(kx_last_error()).find("not a tracepoint format"), std::string::npos);
+	EXPECT_NE(std::string(kt_last_error()).find("not a tracepoint format"), std::string::npos);
 	EXPECT_EQ(kx_format_parse("name: x\nID: 1\nformat:\n\tfield:int a;\tsize:4;\tsigned:1;\n",
 				  &f),
 		  -EINVAL);
-	EXPECT_NE(std::string(kx_last_error()).find("bad field line"), std::string::npos);
+	EXPECT_NE(std::string(kt_last_error()).find("bad field line"), std::string::npos);
 	EXPECT_EQ(kx_format_field(&f, "a"), nullptr);
 }
 
@@ -230,7 +231,7 @@ TEST(KexitsPlan, UnknownLayoutIsLeftOutNotMisread)
 		"\tfield:u16 vcpu_id;\toffset:18;\tsize:2;\tsigned:0;\n"       // narrower: widened
 		"\tfield:u64 guest_rip;\toffset:130;\tsize:8;\tsigned:0;\n"    // beyond what is read
 		"\tfield:u64 info1;\toffset:20;\tsize:8;\tsigned:0;\n";        // misaligned
-	ASSERT_EQ(kx_format_parse(text, &f), 0) << kx_last_error();
+	ASSERT_EQ(kx_format_parse(text, &f), 0) << kt_last_error();
 	Plan p = PlanFor(KX_EXIT, f);
 	EXPECT_EQ(p.cfg.present[KX_EXIT], Bits(KX_EXIT, {"vcpu_id", "info1"}));
 	EXPECT_NE(p.why.find("exit_reason: wider than kexits keeps"), std::string::npos) << p.why;
