@@ -192,7 +192,10 @@ class KernelVM:
         finally:
             probe.close()
 
-    def _choose_accel(self):
+    def decide_accel(self):
+        """The accelerator this VM boots with (accel.choose), and why."""
+        if self.kernel is None:
+            self.prepare()
         if self.accel is None:
             try:
                 self.accel = accel.choose(self.kernel.describe(), self.qemu, self._probe_kvm)
@@ -229,7 +232,7 @@ class KernelVM:
         except KernelError as e:
             self.failure = str(e)
             raise VMError(str(e)) from None
-        self._choose_accel()
+        self.decide_accel()
         self.tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kvmvm-"))
         sock, console = self.tmpdir / "ctl.sock", self.tmpdir / "console.log"
         began = time.monotonic()
