@@ -1,7 +1,8 @@
 # kvmtrace: build, test and demo.  GNU make.
 #   make          build build/kvmtrace and the guest corpus
 #   make deps     install what is missing (Debian packages)
-#   make test     deps + build + every test (units, end to end, kernels)
+#   make test     deps + build + every test (layering, units, end to end,
+#                 kernels, the end-to-end tests again under ASan+UBSan)
 #   make demo     deps + build + the main job on the hello guest
 #   make bench    speed figures
 #   make vm CMD="..." KERNEL=6.12   run a command inside a QEMU-booted kernel
@@ -29,7 +30,12 @@ LDLIBS    += -lzstd -lpthread -lm
 .PHONY: all deps test demo bench clean unit e2e
 all: $(BUILD)/kvmtrace guests tools
 
-include mk/*.mk
+KVMVM     := $(PYTHON) tests/kernels/kvmvm.py
+
+# In this order: the library and binary first, since later files name
+# $(LIBKT) and $(LIBCLI) in prerequisites, which make expands at once.
+include mk/kvmtrace.mk mk/guests.mk mk/tools.mk mk/unit.mk mk/test.mk \
+	mk/bench.mk mk/matrix.mk mk/vm.mk mk/demo.mk
 
 deps:
 	@scripts/deps.sh

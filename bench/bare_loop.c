@@ -5,18 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/clock.h"
+#include "common/error.h"
 #include "harness/config.h"
-#include "harness/error.h"
 #include "harness/guest_image.h"
 #include "harness/machine.h"
 
 static int bare_run(struct kt_machine *m)
 {
 	struct kvm_handle *h = &m->vcpu[0].h;
-	uint64_t exits = 0, t0 = kvm_monotonic_ns(), t1;
+	uint64_t exits = 0, t0 = kt_monotonic_ns(), t1;
 
 	for (;;) {
-		long ret = kvm_ioctl(h, KVM_RUN, NULL);
+		long ret = kvm_ioctl_raw(h, KVM_RUN, NULL);
 
 		if (ret < 0) {
 			fprintf(stderr, "bare-loop: KVM_RUN failed: %ld\n", ret);
@@ -30,7 +31,7 @@ static int bare_run(struct kt_machine *m)
 			return 1;
 		}
 	}
-	t1 = kvm_monotonic_ns();
+	t1 = kt_monotonic_ns();
 	printf("exits %llu seconds %.6f exits_per_s %.0f\n", (unsigned long long)exits,
 	       (double)(t1 - t0) / 1e9, (double)exits * 1e9 / (double)(t1 - t0));
 	return 0;
@@ -38,7 +39,7 @@ static int bare_run(struct kt_machine *m)
 
 int main(int argc, char **argv)
 {
-	struct kt_run_options o;
+	struct kt_config cfg;
 	struct kt_machine *m = calloc(1, sizeof(*m));
 	uint8_t *image;
 	size_t size;
@@ -48,11 +49,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bare-loop GUEST.bin GUEST_ARG\n");
 		return 2;
 	}
-	kt_run_options_init(&o);
-	o.cfg.guest_path = argv[1];
-	o.cfg.guest_arg = strtoull(argv[2], NULL, 0);
-	if (kt_read_guest_image(argv[1], o.cfg.mem_bytes, &image, &size) ||
-	    kt_machine_open(m, &o.cfg) || kt_machine_load(m, image, size)) {
+	kt_config_init(&cfg);
+	cfg.guest_path = argv[1];
+	cfg.guest_arg = strtoull(argv[2], NULL, 0);
+	if (kt_read_guest_image(argv[1], cfg.mem_bytes, &image, &size) ||
+	    kt_machine_open(m, &cfg) || kt_machine_load(m, image, size)) {
 		fprintf(stderr, "bare-loop: %s\n", kt_last_error());
 		return 1;
 	}

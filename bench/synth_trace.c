@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "harness/kvm_ioctl.h"
-#include "recorder/trace_header.h"
-#include "recorder/trace_writer.h"
+#include "common/clock.h"
+#include "trace/trace_header.h"
+#include "trace/trace_writer.h"
 
 static void put_exit(struct kt_writer *w, uint64_t i, uint64_t t, uint16_t port,
 		     uint8_t data)
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
 	}
 	kt_tlv_put(&hdr, KT_HDR_KVMTRACE_VERSION, "synthetic", 9);
 	kt_writer_header(w, hdr.data, hdr.len);
-	t0 = kvm_monotonic_ns();
+	t0 = kt_monotonic_ns();
 	for (uint64_t i = 0; i < n; i++) {
 		t += 40000 + (i * 104729) % 3000;
 		if (every && i % every == every / 2)
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synth-trace: write failed\n");
 		return 1;
 	}
-	t1 = kvm_monotonic_ns();
+	t1 = kt_monotonic_ns();
 	stat(argv[1], &st);
 	printf("events %llu seconds %.3f events_per_s %.0f bytes_per_exit %.2f\n",
 	       (unsigned long long)end.events + 1, (double)(t1 - t0) / 1e9,

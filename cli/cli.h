@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/config.h"
+#include "cli/run_options.h"
 #include "harness/machine.h"
 
 struct cli_command {
@@ -42,11 +42,25 @@ struct cli_run_hooks {
 };
 
 /* Load and run the guest o describes, print its outcome; returns the exit
- * status (harness/exit_status.h). */
+ * status (common/exit_status.h). */
 int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *hooks);
 
-/* v as a JSON string on stdout, or null. */
-void cli_json_string(const char *v);
+/* One difference, as replay and diff print it. */
+struct cli_difference {
+	const char *kind;          /* "divergence", "environment", "field", ... */
+	const char *index_key[2];  /* "event", or "old_event" and "new_event" */
+	uint64_t index[2];
+	const char *context, *path;
+	const char *value_key[2];  /* "recorded"/"replayed", "old"/"new" */
+	const char *value[2];      /* NULL: absent on that side */
+};
+
+/* A JSON Lines record on stdout (through the decoders' JSON sink). */
+void cli_print_difference_json(const struct cli_difference *d);
+/* "environment: PATH: A -> B" (A or B "(absent)"). */
+void cli_print_environment(const char *path, const char *a, const char *b);
+/* {"kind": kind, "reason": reason} on stdout. */
+void cli_print_json_reason(const char *kind, const char *reason);
 
 /* -v: exits by reason and each vCPU's final registers, on stderr. */
 void cli_print_summary(const struct kt_machine *m);

@@ -6,50 +6,56 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "recorder/sink.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/exit_status.h"
 #include "replayer/field_diff.h"
 #include "replayer/replay.h"
 #include "replayer/trace_diff.h"
 
-enum { SAME = 0, DIFFERENT = 1, TROUBLE = 2 };
-
 static const char usage[] =
 	"usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"
-	"                     [--only PATTERN] [--ignore-file FILE]\n";
+	"                     [--only PATTERN] [--ignore-file FILE] [--strict-env]\n";
 
-#define STAT_PATHS 1024
+/* --stat: how often each path differs. */
+struct path_count {
+	char *path;
+	uint64_t count;
+};
 
 struct diff_cli {
-	bool json, stat;
+	bool json, stat, strict_env;
 	struct kt_pathset *ignore, *only;
 	bool have_only;
 	uint64_t last_event;
 	bool in_event;
-	/* --stat: how often each path differs */
-	char *paths[STAT_PATHS];
-	uint64_t counts[STAT_PATHS];
+	struct kt_buf counts;  /* struct path_count[] */
 };
 
-static const char *const kind_names[] = { "header", "field", "deleted", "inserted" };
+static const char *const kind_names[] = {
+	[KT_DIFF_HEADER] = "header", [KT_DIFF_FIELD] = "field",
+	[KT_DIFF_DELETED] = "deleted", [KT_DIFF_INSERTED] = "inserted",
+	[KT_DIFF_ENV] = "environment",
+};
 
 static void print_json(const struct kt_diff_item *d)
 {
-	printf("{\"kind\": \"%s\", \"old_event\": %" PRIu64 ", \"new_event\": %" PRIu64
-	       ", \"context\": ", kind_names[d->kind], d->old_index, d->new_index);
-	cli_json_string(d->context);
-	fputs(", \"path\": ", stdout);
-	cli_json_string(d->path);
-	fputs(", \"old\": ", stdout);
-	cli_json_string(d->old_value);
-	fputs(", \"new\": ", stdout);
-	cli_json_string(d->new_value);
-	puts("}");
+	cli_print_difference_json(&(struct cli_difference){
+		.kind = kind_names[d->kind],
+		.index_key = { "old_event", "new_event" },
+		.index = { d->old_index, d->new_index },
+		.context = d->context, .path = d->path,
+		.value_key = { "old", "new" }, .value = { d->old_value, d->new_value },
+	});
 }
 
 /* Unified-diff-like: a hunk header per changed event, -/+ per field. */
 static void print_text(struct diff_cli *c, const struct kt_diff_item *d)
 {
 	switch (d->kind) {
+	case KT_DIFF_ENV:
+		cli_print_environment(d->path, d->old_value, d->new_value);
+		return;
 	case KT_DIFF_HEADER:
 		printf("%s: %s -> %s\n", d->path, d->old_value ? d->old_value : "(absent)",
 		       d->new_value ? d->new_value : "(absent)");
@@ -77,17 +83,16 @@ static void print_text(struct diff_cli *c, const struct kt_diff_item *d)
 
 static void count_path(struct diff_cli *c, const char *path)
 {
-	for (unsigned i = 0; i < STAT_PATHS; i++) {
-		if (!c->paths[i]) {
-			c->paths[i] = strdup(path);
-			c->counts[i] = 1;
+	size_t n = kt_buf_count(&c->counts, struct path_count);
+	struct path_count pc = { .count = 1 };
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(kt_buf_at(&c->counts, struct path_count, i).path, path)) {
+			kt_buf_at(&c->counts, struct path_count, i).count++;
 			return;
 		}
-		if (!strcmp(c->paths[i], path)) {
-			c->counts[i]++;
-			return;
-		}
-	}
+	if ((pc.path = strdup(path)) && kt_buf_put(&c->counts, &pc, sizeof(pc)))
+		free(pc.path);
 }
 
 static void on_item(void *ctx, const struct kt_diff_item *d)
@@ -107,7 +112,8 @@ static int parse(int argc, char **argv, struct diff_cli *c, const char **a, cons
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "stat", no_argument, NULL, 's' },
 		{ "ignore", required_argument, NULL, 'i' }, { "only", required_argument, NULL, 'o' },
-		{ "ignore-file", required_argument, NULL, 'f' }, { 0 },
+		{ "ignore-file", required_argument, NULL, 'f' },
+		{ "strict-env", no_argument, NULL, 'S' }, { 0 },
 	};
 	int opt;
 
@@ -117,67 +123,84 @@ static int parse(int argc, char **argv, struct diff_cli *c, const char **a, cons
 		switch (opt) {
 		case 'j': c->json = true; break;
 		case 's': c->stat = true; break;
+		case 'S': c->strict_env = true; break;
 		case 'i': kt_pathset_add(c->ignore, optarg); break;
 		case 'o': kt_pathset_add(c->only, optarg); c->have_only = true; break;
 		case 'f':
 			if (kt_pathset_load(c->ignore, optarg))
-				return cli_error(TROUBLE);
+				return cli_error(KT_TROUBLE);
 			break;
 		default:
 			fprintf(stderr, "kvmtrace diff: %s: %s\n%s", argv[optind - 1],
 				opt == ':' ? "needs a value" : "unknown option", usage);
-			return TROUBLE;
+			return KT_TROUBLE;
 		}
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "kvmtrace diff: needs two trace files\n%s", usage);
-		return TROUBLE;
+		return KT_TROUBLE;
 	}
 	*a = argv[optind];
 	*b = argv[optind + 1];
 	return 0;
 }
 
-static void print_stat(const struct diff_cli *c, const struct kt_diff_result *r)
+static void print_stat(const struct diff_cli *c)
 {
-	for (unsigned i = 0; i < STAT_PATHS && c->paths[i]; i++)
-		printf("%10" PRIu64 "  %s\n", c->counts[i], c->paths[i]);
-	(void)r;
+	for (size_t i = 0; i < kt_buf_count(&c->counts, struct path_count); i++) {
+		const struct path_count *pc = &kt_buf_at(&c->counts, struct path_count, i);
+
+		printf("%10" PRIu64 "  %s\n", pc->count, pc->path);
+	}
+}
+
+static int summarize(const struct diff_cli *c, const struct kt_diff_result *r)
+{
+	bool different = r->header_fields || r->changed_fields || r->deleted || r->inserted ||
+			 (c->strict_env && r->env_fields);
+
+	fprintf(stderr, "kvmtrace: %" PRIu64 " vs %" PRIu64 " events: %" PRIu64
+		" environment differences%s, %" PRIu64 " header fields, %" PRIu64
+		" events with %" PRIu64 " fields changed, %" PRIu64 " only in old, %" PRIu64
+		" only in new\n", r->old_events, r->new_events, r->env_fields,
+		c->strict_env && r->env_fields ? " (counted: --strict-env)" : "",
+		r->header_fields, r->changed_events, r->changed_fields, r->deleted, r->inserted);
+	return different ? KT_DIFFERENT : KT_SAME;
+}
+
+static void free_cli(struct diff_cli *c)
+{
+	kt_pathset_free(c->ignore);
+	kt_pathset_free(c->only);
+	for (size_t i = 0; i < kt_buf_count(&c->counts, struct path_count); i++)
+		free(kt_buf_at(&c->counts, struct path_count, i).path);
+	kt_buf_free(&c->counts);
 }
 
 int cmd_diff(int argc, char **argv)
 {
-	static struct diff_cli c;
+	struct diff_cli c = { .ignore = kt_pathset_new(), .only = kt_pathset_new() };
 	struct kt_diff_opts o = { .report = on_item, .ctx = &c };
 	struct kt_diff_result r;
 	int status;
 
-	c.ignore = kt_pathset_new();
-	c.only = kt_pathset_new();
-	if (!c.ignore || !c.only)
-		return cli_errorf(TROUBLE, "out of memory");
+	if (!c.ignore || !c.only) {
+		free_cli(&c);
+		return cli_errorf(KT_TROUBLE, "out of memory");
+	}
 	for (unsigned i = 0; kt_default_ignores[i]; i++)
 		kt_pathset_add(c.ignore, kt_default_ignores[i]);
-	if ((status = parse(argc, argv, &c, &o.old_path, &o.new_path)))
-		goto out;
-	o.ignore = c.ignore;
-	o.only = c.have_only ? c.only : NULL;
-	if (kt_trace_diff(&o, &r)) {
-		status = cli_error(TROUBLE);
-		goto out;
+	if (!(status = parse(argc, argv, &c, &o.old_path, &o.new_path))) {
+		o.ignore = c.ignore;
+		o.only = c.have_only ? c.only : NULL;
+		if (kt_trace_diff(&o, &r)) {
+			status = cli_error(KT_TROUBLE);
+		} else {
+			if (c.stat)
+				print_stat(&c);
+			status = summarize(&c, &r);
+		}
 	}
-	if (c.stat)
-		print_stat(&c, &r);
-	fprintf(stderr, "kvmtrace: %" PRIu64 " vs %" PRIu64 " events: %" PRIu64
-		" header fields, %" PRIu64 " events with %" PRIu64 " fields changed, %" PRIu64
-		" only in old, %" PRIu64 " only in new\n", r.old_events, r.new_events,
-		r.header_fields, r.changed_events, r.changed_fields, r.deleted, r.inserted);
-	status = r.header_fields || r.changed_fields || r.deleted || r.inserted ?
-		DIFFERENT : SAME;
-out:
-	kt_pathset_free(c.ignore);
-	kt_pathset_free(c.only);
-	for (unsigned i = 0; i < STAT_PATHS; i++)
-		free(c.paths[i]);
+	free_cli(&c);
 	return status;
 }

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "harness/error.h"
-#include "harness/exit_status.h"
+#include "common/error.h"
+#include "common/exit_status.h"
 #include "recorder/recorder.h"
 
 static const char usage[] =

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "harness/exit_status.h"
-#include "recorder/decode.h"
-#include "recorder/kvm_names.h"
-#include "recorder/run_bytes.h"
-#include "recorder/trace_reader.h"
+#include "common/exit_status.h"
+#include "common/kvm_names.h"
+#include "decode/decode.h"
+#include "trace/run_bytes.h"
+#include "trace/trace_reader.h"
 
 static const char usage[] =
 	"usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header]\n";
@@ -23,7 +23,7 @@ struct show_opts {
 #define STAT_SLOTS 512
 
 struct stat_row {
-	const char *name;
+	char name[40];  /* a copy: an unknown request's name is made up here */
 	uint64_t count, ns;
 };
 
@@ -34,8 +34,8 @@ struct show_stats {
 static void stat_add(struct stat_row *rows, const char *name, uint64_t ns)
 {
 	for (unsigned i = 0; i < STAT_SLOTS; i++)
-		if (!rows[i].name || !strcmp(rows[i].name, name)) {
-			rows[i].name = name;
+		if (!rows[i].name[0] || !strcmp(rows[i].name, name)) {
+			snprintf(rows[i].name, sizeof(rows[i].name), "%s", name);
 			rows[i].count++;
 			rows[i].ns += ns;
 			return;
@@ -45,7 +45,7 @@ static void stat_add(struct stat_row *rows, const char *name, uint64_t ns)
 static void stat_print(const char *title, const struct stat_row *rows)
 {
 	printf("%-32s %12s %14s %10s\n", title, "count", "total_us", "avg_us");
-	for (unsigned i = 0; i < STAT_SLOTS && rows[i].name; i++)
+	for (unsigned i = 0; i < STAT_SLOTS && rows[i].name[0]; i++)
 		printf("%-32s %12" PRIu64 " %14.1f %10.2f\n", rows[i].name, rows[i].count,
 		       (double)rows[i].ns / 1e3, (double)rows[i].ns / 1e3 / (double)rows[i].count);
 }
@@ -69,13 +69,10 @@ static uint32_t exit_reason(const struct kt_event *ev)
 static void text_ioctl(struct kt_sink *s, const struct kt_event *ev)
 {
 	const struct kt_ioctl_body *b = ev->ioctl;
-	char name[16];
-	const char *fd = b->role == KT_FD_VCPU ? "vcpu" : b->role == KT_FD_VM ? "vm" : "kvm";
+	char name[16], fd[KT_FD_NAME_MAX];
 
-	printf("%s", fd);
-	if (b->role == KT_FD_VCPU)
-		printf("%u", ev->vcpu);
-	printf(" ioctl(%s", request_name(b->request, name, sizeof(name)));
+	printf("%s ioctl(%s", kt_fd_name(fd, b->role, ev->vcpu),
+	       request_name(b->request, name, sizeof(name)));
 	kt_sink_reset(s);
 	if (b->request != KVM_RUN)
 		decode_ioctl_args(s, b->request, ev->in, b->in_len, NULL, 0);
@@ -129,8 +126,8 @@ static void count_event(struct show_stats *st, const struct kt_event *ev)
 
 	if (ev->type != KT_REC_IOCTL)
 		return;
-	stat_add(st->ioctls, kvm_ioctl_name(ev->ioctl->request) ?
-		 kvm_ioctl_name(ev->ioctl->request) : strcpy(buf, "unknown"), ev->ioctl->dur_ns);
+	stat_add(st->ioctls, request_name(ev->ioctl->request, buf, sizeof(buf)),
+		 ev->ioctl->dur_ns);
 	if (ev->ioctl->request == KVM_RUN && ev->ioctl->ret >= 0) {
 		name = kvm_exit_reason_name(exit_reason(ev));
 		stat_add(st->exits, name ? name : "UNKNOWN", ev->ioctl->dur_ns);

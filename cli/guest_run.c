@@ -8,8 +8,8 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "harness/error.h"
-#include "harness/exit_status.h"
+#include "common/error.h"
+#include "common/exit_status.h"
 #include "harness/guest_image.h"
 
 int cli_parse_run_options(int argc, char **argv, struct kt_run_options *o,

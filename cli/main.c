@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "harness/exit_status.h"
+#include "common/exit_status.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -47,20 +47,31 @@ static const struct cli_command commands[] = {
 	{ "replay", cmd_replay, "re-run a trace on this kernel and report divergences",
 	  "usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
 	  "                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
-	  "                      [--ignore-file FILE] [--kvm-device PATH]\n"
+	  "                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n"
 	  "Re-issues the trace's ioctls on this kernel and reports every divergence\n"
-	  "(event, ioctl, field path, recorded -> replayed); host differences first.\n"
+	  "(event, ioctl, field path, recorded -> replayed).  Differences that only\n"
+	  "restate the host (kernel, CPU, capabilities, supported CPUID) come first,\n"
+	  "once each, as environment, and do not make the status 1.\n"
 	  "  --json             JSON Lines: one object per divergence\n"
 	  "  -o NEW.zst         also write the replay as a trace of its own\n"
 	  "  --runs N           replay N times and list the fields that change from\n"
 	  "                     run to run (to FILE with --ignore-out) as an ignore file\n"
 	  "  --ignore PATTERN   skip fields matching PATTERN (fnmatch on field paths)\n"
 	  "  --ignore-file FILE patterns, one a line\n"
-	  "Exit status: 0 identical, 1 diverged, 2 trouble.\n" },
+	  "  --strict-env       count environment differences as divergences\n"
+	  "Exit status: 0 identical (environment aside), 1 diverged, 2 trouble.\n" },
 	{ "diff", cmd_diff, "compare two traces field by field",
 	  "usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"
-	  "                     [--only PATTERN] [--ignore-file FILE]\n"
-	  "Exit status: 0 same, 1 different, 2 trouble.\n" },
+	  "                     [--only PATTERN] [--ignore-file FILE] [--strict-env]\n"
+	  "Aligns the two event streams and compares aligned events field by field;\n"
+	  "environment differences (the hosts) come first, once each.\n"
+	  "  --json             JSON Lines: one object per difference\n"
+	  "  --stat             how often each field path differs\n"
+	  "  --ignore PATTERN   skip fields matching PATTERN (fnmatch on field paths)\n"
+	  "  --only PATTERN     compare only fields matching PATTERN\n"
+	  "  --ignore-file FILE patterns, one a line\n"
+	  "  --strict-env       count environment differences as differences\n"
+	  "Exit status: 0 same (environment aside), 1 different, 2 trouble.\n" },
 	{ "help", cmd_help, "help on a command", "usage: kvmtrace help [COMMAND]\n" },
 };
 

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "harness/error.h"
-#include "recorder/decode.h"
-#include "recorder/kvm_names.h"
+#include "common/error.h"
+#include "common/kvm_names.h"
+#include "decode/decode.h"
 
 static const char *end_name(enum kt_end_reason r)
 {
@@ -51,77 +51,76 @@ void cli_print_summary(const struct kt_machine *m)
 	}
 }
 
-#define REG(name) { #name, offsetof(struct kvm_regs, name) }
-static const struct {
-	const char *name;
-	size_t offset;
-} regs_fields[] = {
-	REG(rax), REG(rbx), REG(rcx), REG(rdx), REG(rsi), REG(rdi), REG(rsp),
-	REG(rbp), REG(r8), REG(r9), REG(r10), REG(r11), REG(r12), REG(r13),
-	REG(r14), REG(r15), REG(rip), REG(rflags),
-};
-
-static void json_regs(FILE *f, const struct kvm_regs *r)
+/* The summary is a JSON object built with the decoders' JSON sink, so the
+ * registers come out as `show --json` prints them. */
+static void json_exits(struct kt_sink *s, const struct kt_machine *m)
 {
-	for (size_t i = 0; i < sizeof(regs_fields) / sizeof(regs_fields[0]); i++) {
-		uint64_t v;
-
-		memcpy(&v, (const char *)r + regs_fields[i].offset, sizeof(v));
-		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", regs_fields[i].name, v);
-	}
-}
-
-static void json_exits(FILE *f, const struct kt_machine *m)
-{
-	const char *sep = "";
-
+	s->ops->begin(s, "exits");
 	for (unsigned r = 0; r < KT_MAX_EXIT_REASON; r++)
-		if (exits_of(m, r)) {
-			fprintf(f, "%s\"%s\": %" PRIu64, sep, reason_name(r), exits_of(m, r));
-			sep = ", ";
-		}
+		if (exits_of(m, r))
+			kt_dec(s, reason_name(r), exits_of(m, r));
+	s->ops->end(s);
 }
 
-static void json_memory(FILE *f, const struct kt_machine *m,
+static void json_vcpus(struct kt_sink *s, const struct kt_machine *m)
+{
+	s->ops->array(s, "vcpus");
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		const struct kt_vcpu *v = &m->vcpu[i];
+
+		s->ops->begin(s, NULL);
+		kt_dec(s, "index", i);
+		kt_dec(s, "exits", v->exits);
+		s->ops->begin(s, "regs");
+		if (v->have_final_regs)
+			decode_kvm_regs(s, &v->final_regs, sizeof(v->final_regs));
+		s->ops->end(s);
+		s->ops->end(s);
+	}
+	s->ops->end(s);
+}
+
+/* --peek: the u64 at each address, keyed by the address in hex; null
+ * outside guest memory. */
+static void json_memory(struct kt_sink *s, const struct kt_machine *m,
 			const struct kt_run_options *o)
 {
+	s->ops->begin(s, "memory");
 	for (unsigned i = 0; i < o->npeeks; i++) {
-		const void *p = kt_guest_ptr((struct kt_machine *)m, o->peek[i], 8);
-		uint64_t v = 0;
+		const void *p = kt_memslots_ptr(&m->mem, o->peek[i], 8);
+		char key[24];
+		uint64_t v;
 
-		if (p)
-			memcpy(&v, p, sizeof(v));
-		fprintf(f, "%s\"0x%" PRIx64 "\": ", i ? ", " : "", o->peek[i]);
-		if (p)
-			fprintf(f, "%" PRIu64, v);
+		snprintf(key, sizeof(key), "0x%" PRIx64, o->peek[i]);
+		if (p && memcpy(&v, p, sizeof(v)))
+			kt_dec(s, key, v);
 		else
-			fputs("null", f);
+			s->ops->str(s, key, NULL);
 	}
+	s->ops->end(s);
 }
 
 int cli_write_summary_json(const struct kt_machine *m,
 			   const struct kt_run_options *o, const char *path)
 {
 	FILE *f = fopen(path, "w");
+	struct kt_sink s;
+	int ret = 0;
 
 	if (!f)
 		return kt_fail(-errno, "--summary-json %s: %s", path, strerror(errno));
-	fprintf(f, "{\"end\": \"%s\", \"status\": %d, \"exits\": {",
-		end_name(m->outcome.reason), m->outcome.status);
-	json_exits(f, m);
-	fprintf(f, "}, \"total_exits\": %" PRIu64 ", \"vcpus\": [",
-		(uint64_t)m->total_exits);
-	for (unsigned i = 0; i < m->nvcpus; i++) {
-		fprintf(f, "%s{\"index\": %u, \"exits\": %" PRIu64 ", \"regs\": {",
-			i ? ", " : "", i, m->vcpu[i].exits);
-		if (m->vcpu[i].have_final_regs)
-			json_regs(f, &m->vcpu[i].final_regs);
-		fputs("}}", f);
-	}
-	fputs("], \"memory\": {", f);
-	json_memory(f, m, o);
-	fputs("}}\n", f);
+	kt_sink_json(&s);
+	s.ops->begin(&s, NULL);
+	s.ops->str(&s, "end", end_name(m->outcome.reason));
+	s.ops->i64(&s, "status", m->outcome.status);
+	json_exits(&s, m);
+	kt_dec(&s, "total_exits", m->total_exits);
+	json_vcpus(&s, m);
+	json_memory(&s, m, o);
+	s.ops->end(&s);
+	fprintf(f, "%s\n", kt_sink_str(&s));
+	kt_sink_free(&s);
 	if (fclose(f))
-		return kt_fail(-errno, "--summary-json %s: %s", path, strerror(errno));
-	return 0;
+		ret = kt_fail(-errno, "--summary-json %s: %s", path, strerror(errno));
+	return ret;
 }

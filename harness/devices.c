@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/exit_status.h"
+#include "common/exit_status.h"
 #include "harness/guest_abi.h"
 #include "harness/machine.h"
 

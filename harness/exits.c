@@ -3,10 +3,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "common/exit_status.h"
+#include "common/kvm_names.h"
 #include "harness/devices.h"
-#include "harness/exit_status.h"
 #include "harness/machine.h"
-#include "recorder/kvm_names.h"
 
 typedef enum kt_exit_action (*exit_handler)(struct kt_vcpu *v, struct kvm_run *run);
 

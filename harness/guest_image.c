@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/error.h"
+#include "common/error.h"
 
 static int read_all(int fd, uint8_t *buf, size_t size)
 {

@@ -1,9 +1,12 @@
 #include "harness/kvm_ioctl.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/kvm_names.h"
 
 static const struct kvm_ioctl_observer *observer;
 
@@ -15,14 +18,6 @@ void kvm_ioctl_set_observer(const struct kvm_ioctl_observer *obs)
 const struct kvm_ioctl_observer *kvm_ioctl_observer(void)
 {
 	return observer;
-}
-
-uint64_t kvm_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Structs whose length is carried inside them, so _IOC_SIZE only covers
@@ -98,17 +93,17 @@ static long observed_ioctl(const struct kvm_ioctl_observer *obs,
 
 	if (obs->before)
 		obs->before(obs->ctx, h, req, bytes_in(req, &carg));
-	t0 = kvm_monotonic_ns();
+	t0 = kt_monotonic_ns();
 	ret = ioctl(h->fd, req, arg);
 	err = ret < 0 ? errno : 0;
-	t1 = kvm_monotonic_ns();
+	t1 = kt_monotonic_ns();
 	if (obs->after)
 		obs->after(obs->ctx, h, req, bytes_out(req, arg), ret, err, t0, t1);
 	errno = err;
 	return ret;
 }
 
-long kvm_ioctl(const struct kvm_handle *h, unsigned long req, void *arg)
+long kvm_ioctl_raw(const struct kvm_handle *h, unsigned long req, void *arg)
 {
 	const struct kvm_ioctl_observer *obs = observer;
 	long ret;
@@ -120,17 +115,22 @@ long kvm_ioctl(const struct kvm_handle *h, unsigned long req, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-static void on_interrupt(int sig)
+long kvm_ioctl(const struct kvm_handle *h, unsigned long req, void *arg)
 {
-	(void)sig;
-}
+	long ret = kvm_ioctl_raw(h, req, arg);
+	char fd[KT_FD_NAME_MAX];
+	const char *name, *err;
 
-void kvm_interrupt_signal(int sig)
-{
-	struct sigaction sa = { .sa_handler = on_interrupt };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
+	if (ret >= 0)
+		return ret;
+	name = kvm_ioctl_name((uint32_t)req);
+	err = strerrorname_np((int)-ret);
+	kt_fd_name(fd, h->role, h->vcpu_index);
+	if (name)
+		return kt_fail((int)ret, "%s on %s failed: %s (%s)", name, fd,
+			       err ? err : "?", strerror((int)-ret));
+	return kt_fail((int)ret, "ioctl 0x%lx on %s failed: %s (%s)", req, fd,
+		       err ? err : "?", strerror((int)-ret));
 }
 
 void kvm_note_mem_write(uint64_t gpa, const void *data, size_t len)

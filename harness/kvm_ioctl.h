@@ -2,7 +2,10 @@
  *
  * Nothing else in kvmtrace calls ioctl() on a KVM fd: the recorder observes
  * this function, the replayer drives it.  Results follow the -errno
- * convention so callers can pass them up unchanged.
+ * convention so callers can pass them up unchanged.  As in the KVM
+ * selftests there are two doors: kvm_ioctl_raw() for callers to whom a
+ * failure is data (replay, probing), and kvm_ioctl(), whose failure leaves
+ * a message naming the ioctl, the fd and the errno in kt_last_error().
  */
 #ifndef KVMTRACE_KVM_IOCTL_H
 #define KVMTRACE_KVM_IOCTL_H
@@ -11,17 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum kvm_fd_role {
-	KVM_ROLE_SYSTEM = 0, /* /dev/kvm */
-	KVM_ROLE_VM = 1,
-	KVM_ROLE_VCPU = 2,
-};
+#include "common/kt_types.h"
 
 struct kvm_handle {
 	int fd;
-	enum kvm_fd_role role;
-	uint32_t vcpu_index;  /* KVM_ROLE_VCPU only */
-	struct kvm_run *run;  /* KVM_ROLE_VCPU only, once mapped */
+	enum kt_fd_role role;
+	uint32_t vcpu_index;  /* KT_FD_VCPU only */
+	struct kvm_run *run;  /* KT_FD_VCPU only, once mapped */
 	size_t run_size;
 };
 
@@ -52,7 +51,11 @@ const struct kvm_ioctl_observer *kvm_ioctl_observer(void);
 
 /* Issue req on h.  arg is a pointer for _IOR/_IOW/_IOWR requests and an
  * integer (cast to a pointer) for _IO ones.  Returns the ioctl's
- * non-negative result or -errno. */
+ * non-negative result or -errno, and sets no message. */
+long kvm_ioctl_raw(const struct kvm_handle *h, unsigned long req, void *arg);
+
+/* The same; a failure also sets kt_last_error() to
+ * "KVM_SET_SREGS on vcpu0 failed: EINVAL (Invalid argument)". */
 long kvm_ioctl(const struct kvm_handle *h, unsigned long req, void *arg);
 
 /* Size in bytes of the struct behind arg for req (0 for _IO requests).
@@ -61,11 +64,5 @@ size_t kvm_ioctl_arg_size(unsigned long req, const void *arg);
 
 /* Report a userspace write to guest memory to the observer. */
 void kvm_note_mem_write(uint64_t gpa, const void *data, size_t len);
-
-uint64_t kvm_monotonic_ns(void);
-
-/* Let sig pull a thread out of KVM_RUN (which then returns -EINTR) and do
- * nothing else: a handler that does nothing, without SA_RESTART. */
-void kvm_interrupt_signal(int sig);
 
 #endif

@@ -7,69 +7,61 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "harness/error.h"
+#include "common/error.h"
 
-#define KVM_API_EXPECTED 12
-
+/* Why opening /dev/kvm fails, in the words a user can act on. */
 static const struct {
 	int err;
 	const char *hint;
-} hints[] = {
+} open_hints[] = {
 	{ ENOENT, "the kvm module is not loaded or this host has no KVM" },
 	{ EACCES, "no permission: add yourself to the kvm group" },
 	{ EPERM, "no permission: add yourself to the kvm group" },
 	{ ENXIO, "no hardware virtualization (disabled in firmware?)" },
-	{ EEXIST, "already exists" },
-	{ E2BIG, "buffer too small" },
-	{ EINVAL, "the kernel rejected the arguments" },
-	{ ENOMEM, "out of memory" },
-	{ EFAULT, "bad userspace address" },
 };
 
-const char *kvm_errno_hint(int err)
+static int open_failed(const char *path, int err)
 {
-	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
-		if (hints[i].err == err)
-			return hints[i].hint;
-	return strerror(err);
+	for (size_t i = 0; i < sizeof(open_hints) / sizeof(open_hints[0]); i++)
+		if (open_hints[i].err == err)
+			return kt_fail(-err, "%s: %s (%s)", path, strerror(err),
+				       open_hints[i].hint);
+	return kt_fail(-err, "%s: %s", path, strerror(err));
 }
 
-static int ioctl_failed(const char *what, long ret)
+static int check_api_version(const struct kvm_handle *sys, const char *path)
 {
-	int err = (int)-ret;
+	long ret = kvm_ioctl_raw(sys, KVM_GET_API_VERSION, NULL);
 
-	return kt_fail((int)ret, "%s failed: %s (%s)", what, strerror(err),
-		       kvm_errno_hint(err));
+	if (ret == -ENOTTY || ret == -EINVAL)
+		return kt_fail((int)ret, "%s: not a KVM device (KVM_GET_API_VERSION: %s)",
+			       path, strerror((int)-ret));
+	if (ret < 0)
+		return kt_fail((int)ret, "%s: KVM_GET_API_VERSION failed: %s", path,
+			       strerror((int)-ret));
+	if (ret != KVM_API_EXPECTED)
+		return kt_fail(-EPROTONOSUPPORT, "%s: KVM API version is %ld, kvmtrace "
+			       "needs %d", path, ret, KVM_API_EXPECTED);
+	return 0;
 }
 
 int kvm_open_system(struct kvm_handle *sys, const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int ret;
 
+	*sys = (struct kvm_handle){ .fd = -1, .role = KT_FD_SYSTEM };
 	if (fd < 0)
-		return kt_fail(-errno, "%s: %s (%s)", path, strerror(errno),
-			       kvm_errno_hint(errno));
-	*sys = (struct kvm_handle){ .fd = fd, .role = KVM_ROLE_SYSTEM };
-	return 0;
-}
-
-int kvm_check_api_version(const struct kvm_handle *sys, int *version)
-{
-	long ret = kvm_ioctl(sys, KVM_GET_API_VERSION, NULL);
-
-	if (ret < 0)
-		return ioctl_failed("KVM_GET_API_VERSION", ret);
-	*version = (int)ret;
-	if (ret != KVM_API_EXPECTED)
-		return kt_fail(-EPROTONOSUPPORT,
-			       "KVM API version is %ld, kvmtrace needs %d", ret,
-			       KVM_API_EXPECTED);
-	return 0;
+		return open_failed(path, errno);
+	sys->fd = fd;
+	if ((ret = check_api_version(sys, path)))
+		kvm_close_handle(sys);
+	return ret;
 }
 
 int kvm_check_extension(const struct kvm_handle *h, unsigned cap)
 {
-	return (int)kvm_ioctl(h, KVM_CHECK_EXTENSION, (void *)(uintptr_t)cap);
+	return (int)kvm_ioctl_raw(h, KVM_CHECK_EXTENSION, (void *)(uintptr_t)cap);
 }
 
 int kvm_vcpu_mmap_size(const struct kvm_handle *sys, size_t *size)
@@ -77,7 +69,7 @@ int kvm_vcpu_mmap_size(const struct kvm_handle *sys, size_t *size)
 	long ret = kvm_ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, NULL);
 
 	if (ret < 0)
-		return ioctl_failed("KVM_GET_VCPU_MMAP_SIZE", ret);
+		return (int)ret;
 	if ((size_t)ret < sizeof(struct kvm_run))
 		return kt_fail(-EINVAL, "KVM_GET_VCPU_MMAP_SIZE returned %ld, "
 			       "smaller than struct kvm_run", ret);
@@ -94,14 +86,16 @@ int kvm_supported_cpuid(const struct kvm_handle *sys, struct kvm_cpuid2 **out)
 		if (!c)
 			return kt_fail(-ENOMEM, "out of memory for CPUID entries");
 		c->nent = nent;
-		ret = kvm_ioctl(sys, KVM_GET_SUPPORTED_CPUID, c);
+		/* E2BIG only asks for a bigger buffer: not an error yet. */
+		ret = kvm_ioctl_raw(sys, KVM_GET_SUPPORTED_CPUID, c);
 		if (ret == 0) {
 			*out = c;
 			return 0;
 		}
 		free(c);
 		if (ret != -E2BIG)
-			return ioctl_failed("KVM_GET_SUPPORTED_CPUID", ret);
+			return kt_fail((int)ret, "KVM_GET_SUPPORTED_CPUID on kvm failed: %s",
+				       strerror((int)-ret));
 	}
 	return kt_fail(-E2BIG, "KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
 }
@@ -111,8 +105,8 @@ int kvm_create_vm(const struct kvm_handle *sys, struct kvm_handle *vm)
 	long ret = kvm_ioctl(sys, KVM_CREATE_VM, (void *)0);
 
 	if (ret < 0)
-		return ioctl_failed("KVM_CREATE_VM", ret);
-	*vm = (struct kvm_handle){ .fd = (int)ret, .role = KVM_ROLE_VM };
+		return (int)ret;
+	*vm = (struct kvm_handle){ .fd = (int)ret, .role = KT_FD_VM };
 	return 0;
 }
 
@@ -120,7 +114,7 @@ int kvm_set_tss_addr(const struct kvm_handle *vm, uint64_t gpa)
 {
 	long ret = kvm_ioctl(vm, KVM_SET_TSS_ADDR, (void *)(uintptr_t)gpa);
 
-	return ret < 0 ? ioctl_failed("KVM_SET_TSS_ADDR", ret) : 0;
+	return ret < 0 ? (int)ret : 0;
 }
 
 int kvm_set_memory_region(const struct kvm_handle *vm, uint32_t slot,
@@ -134,7 +128,7 @@ int kvm_set_memory_region(const struct kvm_handle *vm, uint32_t slot,
 	};
 	long ret = kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
 
-	return ret < 0 ? ioctl_failed("KVM_SET_USER_MEMORY_REGION", ret) : 0;
+	return ret < 0 ? (int)ret : 0;
 }
 
 int kvm_create_vcpu(const struct kvm_handle *vm, unsigned index,
@@ -143,8 +137,8 @@ int kvm_create_vcpu(const struct kvm_handle *vm, unsigned index,
 	long ret = kvm_ioctl(vm, KVM_CREATE_VCPU, (void *)(uintptr_t)index);
 
 	if (ret < 0)
-		return ioctl_failed("KVM_CREATE_VCPU", ret);
-	*vcpu = (struct kvm_handle){ .fd = (int)ret, .role = KVM_ROLE_VCPU,
+		return (int)ret;
+	*vcpu = (struct kvm_handle){ .fd = (int)ret, .role = KT_FD_VCPU,
 				     .vcpu_index = index };
 	return 0;
 }
@@ -165,7 +159,7 @@ void kvm_close_handle(struct kvm_handle *h)
 {
 	if (h->run)
 		munmap(h->run, h->run_size);
-	if (h->fd > 0)
+	if (h->fd >= 0)
 		close(h->fd);
 	*h = (struct kvm_handle){ .fd = -1 };
 }

@@ -6,44 +6,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#include "harness/error.h"
+#include "common/error.h"
+#include "harness/kick.h"
 #include "harness/kvm_system.h"
 #include "harness/x86_modes.h"
 
 #define SLOT_RAM 0
 #define SLOT_TABLES 1
 
-static void *map_anonymous(uint64_t size, const char *what)
+static int add_slot(struct kt_machine *m, uint32_t slot, uint64_t gpa, uint64_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int ret = kt_memslot_map(&m->mem, slot, gpa, size);
 
-	if (p == MAP_FAILED) {
-		kt_fail(-errno, "mmap of %s (%llu bytes): %s", what,
-			(unsigned long long)size, strerror(errno));
-		return NULL;
-	}
-	return p;
+	if (ret)
+		return ret;
+	return kvm_set_memory_region(&m->vm, slot, gpa, size, m->mem.slot[slot].host);
 }
 
 static int map_guest_memory(struct kt_machine *m)
 {
-	int ret;
+	int ret = add_slot(m, SLOT_RAM, GUEST_LOAD_GPA, m->cfg.mem_bytes);
 
-	m->ram = map_anonymous(m->cfg.mem_bytes, "guest RAM");
-	if (!m->ram)
-		return -ENOMEM;
-	ret = kvm_set_memory_region(&m->vm, SLOT_RAM, GUEST_LOAD_GPA,
-				    m->cfg.mem_bytes, m->ram);
-	if (ret)
-		return ret;
-	m->tables = map_anonymous(GUEST_PT_SIZE, "page-table slot");
-	if (!m->tables)
-		return -ENOMEM;
-	return kvm_set_memory_region(&m->vm, SLOT_TABLES, GUEST_PT_GPA,
-				     GUEST_PT_SIZE, m->tables);
+	return ret ? ret : add_slot(m, SLOT_TABLES, GUEST_PT_GPA, GUEST_PT_SIZE);
 }
 
 static int vcpu_set_cpuid(struct kt_machine *m, struct kt_vcpu *v)
@@ -58,10 +43,7 @@ static int vcpu_set_cpuid(struct kt_machine *m, struct kt_vcpu *v)
 	x86_cpuid_set_apic_id(c, v->h.vcpu_index);
 	ret = kvm_ioctl(&v->h, KVM_SET_CPUID2, c);
 	free(c);
-	if (ret < 0)
-		return kt_fail((int)ret, "KVM_SET_CPUID2 on vCPU %u: %s",
-			       v->h.vcpu_index, strerror((int)-ret));
-	return 0;
+	return ret < 0 ? (int)ret : 0;
 }
 
 static int vcpu_set_state(struct kt_machine *m, struct kt_vcpu *v)
@@ -71,21 +53,14 @@ static int vcpu_set_state(struct kt_machine *m, struct kt_vcpu *v)
 	struct kvm_regs regs;
 	long ret;
 
-	ret = kvm_ioctl(&v->h, KVM_GET_SREGS, &sregs);
-	if (ret < 0)
-		return kt_fail((int)ret, "KVM_GET_SREGS on vCPU %u: %s",
-			       v->h.vcpu_index, strerror((int)-ret));
+	if ((ret = kvm_ioctl(&v->h, KVM_GET_SREGS, &sregs)) < 0)
+		return (int)ret;
 	ops->setup_sregs(&sregs, GUEST_PT_GPA);
-	ret = kvm_ioctl(&v->h, KVM_SET_SREGS, &sregs);
-	if (ret < 0)
-		return kt_fail((int)ret, "KVM_SET_SREGS on vCPU %u (%s mode): %s",
-			       v->h.vcpu_index, ops->name, strerror((int)-ret));
+	if ((ret = kvm_ioctl(&v->h, KVM_SET_SREGS, &sregs)) < 0)
+		return kt_fail((int)ret, "%s (%s mode)", kt_last_error(), ops->name);
 	x86_setup_regs(&regs, v->h.vcpu_index, m->nvcpus, m->cfg.guest_arg);
 	ret = kvm_ioctl(&v->h, KVM_SET_REGS, &regs);
-	if (ret < 0)
-		return kt_fail((int)ret, "KVM_SET_REGS on vCPU %u: %s",
-			       v->h.vcpu_index, strerror((int)-ret));
-	return 0;
+	return ret < 0 ? (int)ret : 0;
 }
 
 /* Snapshots come free with every exit through kvm_run.s.regs when the
@@ -126,7 +101,7 @@ static int create_vcpu(struct kt_machine *m, unsigned index)
 		if (!slot)
 			return kt_fail(-ENOMEM, "out of memory for page tables");
 		used = x86_mode_ops(m->cfg.mode)->build_tables(slot, GUEST_PT_GPA);
-		ret = kt_guest_write(m, GUEST_PT_GPA, slot, used);
+		ret = kt_memslots_write(&m->mem, GUEST_PT_GPA, slot, used);
 		free(slot);
 		if (ret)
 			return ret;
@@ -142,11 +117,11 @@ int kt_machine_open(struct kt_machine *m, const struct kt_config *cfg)
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
 	m->sys.fd = m->vm.fd = -1;
+	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
+		m->vcpu[i].h.fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	m->no_kvm = true;
 	if ((ret = kvm_open_system(&m->sys, cfg->kvm_path ? cfg->kvm_path : "/dev/kvm")))
-		return ret;
-	if ((ret = kvm_check_api_version(&m->sys, &m->api_version)))
 		return ret;
 	m->no_kvm = false;
 	if ((ret = kvm_create_vm(&m->sys, &m->vm)))
@@ -173,43 +148,43 @@ int kt_machine_load(struct kt_machine *m, const void *image, size_t size)
 	if (size > m->cfg.mem_bytes)
 		return kt_fail(-EFBIG, "guest image (%zu bytes) is larger than guest RAM",
 			       size);
-	return kt_guest_write(m, GUEST_LOAD_GPA, image, size);
+	return kt_memslots_write(&m->mem, GUEST_LOAD_GPA, image, size);
 }
 
-void *kt_guest_ptr(struct kt_machine *m, uint64_t gpa, size_t len)
+void kt_machine_end(struct kt_machine *m, enum kt_end_reason reason,
+		    int status, unsigned vcpu, const char *fmt, ...)
 {
-	if (gpa + len >= gpa && gpa + len <= m->cfg.mem_bytes)
-		return m->ram + gpa;
-	if (gpa >= GUEST_PT_GPA && gpa + len <= GUEST_PT_GPA + GUEST_PT_SIZE)
-		return m->tables + (gpa - GUEST_PT_GPA);
-	return NULL;
-}
+	va_list ap;
 
-int kt_guest_write(struct kt_machine *m, uint64_t gpa, const void *src, size_t len)
-{
-	void *dst = kt_guest_ptr(m, gpa, len);
-
-	if (!dst)
-		return kt_fail(-EFAULT, "guest write of %zu bytes at GPA 0x%llx is "
-			       "outside guest memory", len, (unsigned long long)gpa);
-	memcpy(dst, src, len);
-	kvm_note_mem_write(gpa, src, len);
-	return 0;
+	pthread_mutex_lock(&m->lock);
+	if (!m->outcome_set) {
+		m->outcome_set = true;
+		m->outcome.reason = reason;
+		m->outcome.status = status;
+		m->outcome.vcpu = vcpu;
+		va_start(ap, fmt);
+		vsnprintf(m->outcome.detail, sizeof(m->outcome.detail), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&m->lock);
+	atomic_store(&m->stopping, true);
+	/* immediate_exit covers a vCPU that is about to enter KVM_RUN when the
+	 * kick lands; the kick covers one already inside. */
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		m->vcpu[i].h.run->immediate_exit = 1;
+		if (m->vcpu[i].thread_started)
+			kt_kick(m->vcpu[i].thread);
+	}
 }
 
 void kt_machine_close(struct kt_machine *m)
 {
 	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
-		if (m->vcpu[i].h.run || m->vcpu[i].h.fd > 0)
-			kvm_close_handle(&m->vcpu[i].h);
-	if (m->ram)
-		munmap(m->ram, m->cfg.mem_bytes);
-	if (m->tables)
-		munmap(m->tables, GUEST_PT_SIZE);
+		kvm_close_handle(&m->vcpu[i].h);
+	kt_memslots_unmap(&m->mem);
 	free(m->cpuid);
+	m->cpuid = NULL;
 	kvm_close_handle(&m->vm);
 	kvm_close_handle(&m->sys);
 	pthread_mutex_destroy(&m->lock);
-	m->ram = m->tables = NULL;
-	m->cpuid = NULL;
 }

@@ -7,10 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/kt_types.h"
 #include "harness/config.h"
 #include "harness/guest_abi.h"
 #include "harness/kvm_ioctl.h"
-#include "recorder/trace_format.h"
+#include "harness/memslots.h"
 
 #define KT_MAX_EXIT_REASON 64
 
@@ -38,11 +39,9 @@ struct kt_machine {
 	struct kt_config cfg;
 	struct kvm_handle sys;
 	struct kvm_handle vm;
-	int api_version;
 	bool no_kvm;              /* setup failed at /dev/kvm or its API version */
 	size_t run_size;
-	uint8_t *ram;
-	uint8_t *tables;         /* the page-table slot, GUEST_PT_GPA */
+	struct kt_memslots mem;  /* RAM (slot 0) and the page-table slot (1) */
 	struct kvm_cpuid2 *cpuid;
 	int sync_regs;           /* KVM_CAP_SYNC_REGS mask, 0 if absent */
 	struct kt_vcpu vcpu[GUEST_MAX_VCPUS];
@@ -70,10 +69,5 @@ void kt_machine_end(struct kt_machine *m, enum kt_end_reason reason,
 		    int status, unsigned vcpu, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* Guest memory written by userspace goes through here, so the recorder
- * sees it. */
-int kt_guest_write(struct kt_machine *m, uint64_t gpa, const void *src, size_t len);
-/* Host pointer for [gpa, gpa+len) if it lies in guest memory, else NULL. */
-void *kt_guest_ptr(struct kt_machine *m, uint64_t gpa, size_t len);
 
 #endif

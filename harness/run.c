@@ -2,43 +2,17 @@
  * watching for signals. */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/error.h"
-#include "harness/exit_status.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/exit_status.h"
 #include "harness/exits.h"
+#include "harness/kick.h"
 #include "harness/machine.h"
 
-#define SIG_KICK SIGUSR1  /* pulls a vCPU thread out of KVM_RUN */
 #define SIG_DONE SIGUSR2  /* the last vCPU thread tells main it is done */
-
-void kt_machine_end(struct kt_machine *m, enum kt_end_reason reason,
-		    int status, unsigned vcpu, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&m->lock);
-	if (!m->outcome_set) {
-		m->outcome_set = true;
-		m->outcome.reason = reason;
-		m->outcome.status = status;
-		m->outcome.vcpu = vcpu;
-		va_start(ap, fmt);
-		vsnprintf(m->outcome.detail, sizeof(m->outcome.detail), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&m->lock);
-	atomic_store(&m->stopping, true);
-	/* immediate_exit covers a vCPU that is about to enter KVM_RUN when the
-	 * signal lands; the signal covers one already inside. */
-	for (unsigned i = 0; i < m->nvcpus; i++) {
-		m->vcpu[i].h.run->immediate_exit = 1;
-		if (m->vcpu[i].thread_started)
-			pthread_kill(m->vcpu[i].thread, SIG_KICK);
-	}
-}
 
 static int snapshot_by_ioctl(struct kt_vcpu *v)
 {
@@ -86,7 +60,7 @@ static void vcpu_loop(struct kt_vcpu *v)
 	struct kt_machine *m = v->m;
 
 	while (!atomic_load(&m->stopping)) {
-		long ret = kvm_ioctl(&v->h, KVM_RUN, NULL);
+		long ret = kvm_ioctl_raw(&v->h, KVM_RUN, NULL);
 
 		if (run_failed(v, ret))
 			return;
@@ -103,11 +77,8 @@ static void *vcpu_thread(void *arg)
 {
 	struct kt_vcpu *v = arg;
 	struct kt_machine *m = v->m;
-	sigset_t kick;
 
-	sigemptyset(&kick);
-	sigaddset(&kick, SIG_KICK);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	kt_kick_accept();
 	vcpu_loop(v);
 	v->have_final_regs = kvm_ioctl(&v->h, KVM_GET_REGS, &v->final_regs) == 0;
 	if (atomic_fetch_sub(&m->running, 1) == 1)
@@ -115,17 +86,17 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* SIG_KICK must interrupt KVM_RUN, and a SIG_DONE that lands after the
+/* The kick must interrupt KVM_RUN, and a SIG_DONE that lands after the
  * supervisor stopped waiting must do no harm. */
 static void install_handlers(void)
 {
-	kvm_interrupt_signal(SIG_KICK);
-	kvm_interrupt_signal(SIG_DONE);
+	kt_signal_interrupts(KT_SIG_KICK);
+	kt_signal_interrupts(SIG_DONE);
 }
 
 static uint64_t deadline_ns(const struct kt_machine *m)
 {
-	return m->cfg.timeout_ms ? kvm_monotonic_ns() + m->cfg.timeout_ms * 1000000ull : 0;
+	return m->cfg.timeout_ms ? kt_monotonic_ns() + m->cfg.timeout_ms * 1000000ull : 0;
 }
 
 /* Wait for every vCPU thread, ending the run on a timeout or a signal. */
@@ -140,7 +111,7 @@ static void supervise(struct kt_machine *m, const sigset_t *waitset)
 		if (sig == SIGINT || sig == SIGTERM)
 			kt_machine_end(m, KT_END_INTERRUPTED, KT_INTERRUPTED, 0,
 				       "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-		else if (deadline && kvm_monotonic_ns() >= deadline && !m->outcome_set)
+		else if (deadline && kt_monotonic_ns() >= deadline && !m->outcome_set)
 			kt_machine_end(m, KT_END_TIMEOUT, KT_TIMEOUT, 0,
 				       "timed out after %.3g s (--timeout)",
 				       (double)m->cfg.timeout_ms / 1000.0);
@@ -156,10 +127,10 @@ int kt_machine_run(struct kt_machine *m)
 	sigaddset(&waitset, SIGINT);
 	sigaddset(&waitset, SIGTERM);
 	sigaddset(&waitset, SIG_DONE);
-	sigaddset(&waitset, SIG_KICK);
+	sigaddset(&waitset, KT_SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &waitset, &old);
 	install_handlers();
-	sigdelset(&waitset, SIG_KICK);
+	sigdelset(&waitset, KT_SIG_KICK);
 	m->main_thread = pthread_self();
 	atomic_store(&m->running, m->nvcpus);
 	for (unsigned i = 0; i < m->nvcpus; i++) {

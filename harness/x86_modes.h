@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/trace_format.h"
+#include "common/kt_types.h"
 
 #define X86_CR0_PE (1ull << 0)
 #define X86_CR0_MP (1ull << 1)

@@ -1,6 +1,5 @@
 # make demo: the main job on the hello guest, natively where /dev/kvm is
-# usable, else inside a QEMU-booted kernel (KVMVM: mk/vm.mk; recipes expand
-# it when they run, so the include order does not matter).
+# usable, else inside a QEMU-booted kernel (tests/kernels/kvmvm.py).
 .PHONY: demo
 demo: deps
 	$(MAKE) all

@@ -1,9 +1,13 @@
-# The kvmtrace binary: every .c under harness/, recorder/, replayer/, cli/.
-LIB_SRCS  := $(wildcard harness/*.c recorder/*.c replayer/*.c)
-CLI_SRCS  := $(wildcard cli/*.c)
+# The kvmtrace binary.  The library is every .c of the layers below the
+# command line (README.md, "Layout"); cli/ is its own archive so the units
+# can test option parsing without main().
+LIB_DIRS  := common trace harness decode recorder replayer
+LIB_SRCS  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CLI_SRCS  := $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBKT     := $(BUILD)/libkvmtrace.a
+LIBCLI    := $(BUILD)/libkvmtrace-cli.a
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -13,5 +17,9 @@ $(LIBKT): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/kvmtrace: $(CLI_OBJS) $(LIBKT)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBKT) $(LDLIBS)
+$(LIBCLI): $(CLI_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/kvmtrace: $(BUILD)/obj/cli/main.o $(LIBCLI) $(LIBKT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -7,8 +7,8 @@ $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
-$(UNIT_BIN): $(UNIT_OBJS) $(LIBKT)
-	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBKT) -lgtest -lgtest_main $(LDLIBS)
+$(UNIT_BIN): $(UNIT_OBJS) $(LIBCLI) $(LIBKT)
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIBCLI) $(LIBKT) -lgtest -lgtest_main $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)

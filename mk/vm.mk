@@ -3,7 +3,6 @@
 # this tree shared at the same path and the current directory as cwd.
 # make vm-list shows the series, make vm-prepare fetches them all.
 # KVMTRACE_ACCEL=kvm|tcg forces QEMU's accelerator (default: probed once).
-KVMVM := $(PYTHON) tests/kernels/kvmvm.py
 
 .PHONY: vm vm-list vm-prepare
 # CMD reaches the shell through the environment, so its quotes survive.

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
+#include "common/kvm_names.h"
 #include "harness/kvm_system.h"
-#include "recorder/kvm_names.h"
-#include "recorder/trace_format.h"
-#include "recorder/trace_header.h"
+#include "trace/trace_format.h"
+#include "trace/trace_header.h"
 
 static int put_str(struct kt_buf *hdr, uint16_t tag, const char *s)
 {
@@ -66,6 +68,41 @@ static int probe_cpu(struct kt_buf *hdr)
 	return put_str(hdr, KT_HDR_CPU_MODEL_NAME, brand);
 }
 
+/* Which KVM does the work: the vendor module that is loaded (built-in
+ * ones appear in /sys/module too when they have parameters), else the CPU
+ * flag the kernel reports. */
+static const struct {
+	const char *module, *backend;
+} backend_modules[] = {
+	{ "/sys/module/kvm_intel", "vmx" },
+	{ "/sys/module/kvm_amd", "svm" },
+	{ "/sys/module/kvm_pvm", "pvm" },
+};
+
+static const char *cpu_flag_backend(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	const char *found = "unknown";
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			found = strstr(line, " vmx") ? "vmx" : strstr(line, " svm") ? "svm" : found;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int probe_backend(struct kt_buf *hdr)
+{
+	for (size_t i = 0; i < sizeof(backend_modules) / sizeof(backend_modules[0]); i++)
+		if (access(backend_modules[i].module, F_OK) == 0)
+			return put_str(hdr, KT_HDR_KVM_BACKEND, backend_modules[i].backend);
+	return put_str(hdr, KT_HDR_KVM_BACKEND, cpu_flag_backend());
+}
+
 /* Every capability linux/kvm.h names, asked of /dev/kvm itself. */
 static int probe_caps(const struct kvm_handle *sys, struct kt_buf *hdr)
 {
@@ -88,13 +125,10 @@ static int probe_kvm(const struct kvm_handle *sys, struct kt_buf *hdr)
 {
 	struct kvm_cpuid2 *cpuid;
 	size_t mmap_size;
-	int32_t api;
+	int32_t api = KVM_API_EXPECTED;  /* kvm_open_system() checked it */
 	uint32_t size32;
-	int version, ret;
+	int ret;
 
-	if ((ret = kvm_check_api_version(sys, &version)))
-		return ret;
-	api = version;
 	if ((ret = kt_tlv_put(hdr, KT_HDR_API_VERSION, &api, sizeof(api))) ||
 	    (ret = probe_caps(sys, hdr)))
 		return ret;
@@ -106,7 +140,9 @@ static int probe_kvm(const struct kvm_handle *sys, struct kt_buf *hdr)
 	if (ret || (ret = kvm_vcpu_mmap_size(sys, &mmap_size)))
 		return ret;
 	size32 = (uint32_t)mmap_size;
-	return kt_tlv_put(hdr, KT_HDR_VCPU_MMAP_SIZE, &size32, sizeof(size32));
+	if ((ret = kt_tlv_put(hdr, KT_HDR_VCPU_MMAP_SIZE, &size32, sizeof(size32))))
+		return ret;
+	return probe_backend(hdr);
 }
 
 int kt_probe_host(const char *kvm_path, struct kt_buf *hdr)

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "recorder/trace_header.h"
+#include "trace/trace_header.h"
 
 /* Emit the host fields (KT_HDR_KVMTRACE_VERSION .. KT_HDR_VCPU_MMAP_SIZE,
  * KT_HDR_CPU_MODEL_NAME) to hdr.  Opens kvm_path on its own fd and

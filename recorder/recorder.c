@@ -5,13 +5,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "harness/error.h"
-#include "harness/exit_status.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/exit_status.h"
+#include "common/hash.h"
+#include "common/sha256.h"
+#include "common/thread_buf.h"
 #include "recorder/host_probe.h"
-#include "recorder/run_bytes.h"
-#include "recorder/sha256.h"
-#include "recorder/trace_header.h"
-#include "recorder/trace_writer.h"
+#include "trace/run_bytes.h"
+#include "trace/trace_header.h"
+#include "trace/trace_writer.h"
 
 struct kt_recorder {
 	struct kt_writer *w;
@@ -22,9 +25,9 @@ struct kt_recorder {
 	bool have_pending_regs[GUEST_MAX_VCPUS];
 };
 
-/* Scratch for one ioctl's bytes, per thread: vCPU threads record at once.
- * "in" must be copied before the call: _IOWR requests overwrite it. */
-static _Thread_local struct kt_buf in_bytes, out_bytes;
+/* Scratch for one ioctl's bytes, per thread (common/thread_buf.h).  "in"
+ * must be copied before the call: _IOWR requests overwrite it. */
+enum { IN_BYTES, OUT_BYTES };
 
 /* Room for len bytes in b, which then holds exactly those (or nothing). */
 static uint8_t *scratch(struct kt_buf *b, size_t len)
@@ -39,7 +42,7 @@ static uint8_t *scratch(struct kt_buf *b, size_t len)
 
 static uint16_t vcpu_of(const struct kvm_handle *h)
 {
-	return h->role == KVM_ROLE_VCPU ? (uint16_t)h->vcpu_index : 0;
+	return h->role == KT_FD_VCPU ? (uint16_t)h->vcpu_index : 0;
 }
 
 static void capture_run_in(const struct kvm_handle *h)
@@ -56,7 +59,7 @@ static void capture_run_in(const struct kvm_handle *h)
 		.data_len = len,
 	};
 
-	uint8_t *p = scratch(&in_bytes, sizeof(in) + len);
+	uint8_t *p = scratch(kt_thread_buf(IN_BYTES), sizeof(in) + len);
 
 	if (!p)
 		return;
@@ -73,7 +76,7 @@ static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
 		capture_run_in(h);
 		return;
 	}
-	uint8_t *p = scratch(&in_bytes, in.len);
+	uint8_t *p = scratch(kt_thread_buf(IN_BYTES), in.len);
 
 	if (p && in.len)
 		memcpy(p, in.data, in.len);
@@ -84,7 +87,7 @@ static void capture_run_out(const struct kvm_handle *h)
 {
 	size_t n = kt_run_out_data_len(h->run, h->run_size);
 
-	uint8_t *p = scratch(&out_bytes, sizeof(struct kt_run_out) + n);
+	uint8_t *p = scratch(kt_thread_buf(OUT_BYTES), sizeof(struct kt_run_out) + n);
 
 	if (p)
 		kt_run_out_fill(h->run, n, p);
@@ -119,6 +122,7 @@ static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
 		     uint64_t t0, uint64_t t1)
 {
 	struct kt_recorder *r = ctx;
+	const struct kt_buf *in = kt_thread_buf(IN_BYTES), *run_out = kt_thread_buf(OUT_BYTES);
 	uint16_t vcpu = vcpu_of(h);
 	const void *out_data = out.data;
 	struct kt_ioctl_body b = {
@@ -126,7 +130,7 @@ static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
 		.request = (uint32_t)req,
 		.ret = ret,
 		.err = ret < 0 ? err : 0,
-		.in_len = (uint32_t)in_bytes.len,
+		.in_len = (uint32_t)in->len,
 		.out_len = (uint32_t)out.len,
 		.t_start_ns = t0 - r->t_base,
 		.dur_ns = t1 - t0,
@@ -134,16 +138,16 @@ static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
 
 	if (req == KVM_RUN) {
 		capture_run_out(h);
-		out_data = out_bytes.data;
-		b.out_len = (uint32_t)out_bytes.len;
-	} else if (ret < 0) {
-		b.out_len = 0;  /* the kernel handed nothing back */
+		out_data = run_out->data;
+		b.out_len = (uint32_t)run_out->len;
 	}
-	kt_writer_ioctl(r->w, vcpu, &b, in_bytes.data, out_data);
+	if (!kt_ioctl_keeps_out(b.request, ret))
+		b.out_len = 0;  /* the kernel handed nothing back */
+	kt_writer_ioctl(r->w, vcpu, &b, in->data, out_data);
 	if (req == KVM_RUN && (h->run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
 		snapshot(r, vcpu, KT_SNAP_SYNC_REGS, &h->run->s.regs.regs,
 			 &h->run->s.regs.sregs);
-	else if (ret >= 0 && h->role == KVM_ROLE_VCPU)
+	else if (ret >= 0 && h->role == KT_FD_VCPU)
 		ioctl_snapshot(r, vcpu, req, out.data);
 }
 
@@ -156,16 +160,21 @@ static void on_mem_write(void *ctx, uint64_t gpa, const void *data, size_t len)
 
 static uint32_t config_flags(const struct kt_buf *hdr)
 {
-	const struct kt_cap_result *caps;
+	const uint8_t *caps;
 	uint32_t len;
 	uint32_t flags = KT_CFG_SNAPSHOTS;
 	const unsigned want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 
+	/* TLV data is not aligned in the buffer being built: copy each entry. */
 	caps = kt_tlv_find(hdr->data, hdr->len, KT_HDR_CAPS, &len);
-	for (uint32_t i = 0; caps && i < len / sizeof(*caps); i++)
-		if (caps[i].cap == KVM_CAP_SYNC_REGS && caps[i].result > 0 &&
-		    ((unsigned)caps[i].result & want) == want)
+	for (uint32_t i = 0; caps && i < len / sizeof(struct kt_cap_result); i++) {
+		struct kt_cap_result c;
+
+		memcpy(&c, caps + i * sizeof(c), sizeof(c));
+		if (c.cap == KVM_CAP_SYNC_REGS && c.result > 0 &&
+		    ((unsigned)c.result & want) == want)
 			flags |= KT_CFG_SYNC_REGS;
+	}
 	return flags;
 }
 
@@ -247,7 +256,7 @@ int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *
 	r->obs = (struct kvm_ioctl_observer){
 		.before = on_before, .after = on_after, .mem_write = on_mem_write, .ctx = r,
 	};
-	r->t_base = kvm_monotonic_ns();
+	r->t_base = kt_monotonic_ns();
 	kvm_ioctl_set_observer(&r->obs);
 	*out = r;
 	return 0;
@@ -265,31 +274,27 @@ static void digest_region(struct kt_recorder *r, uint32_t slot, uint64_t gpa,
 	if (!hashes)
 		return;
 	for (uint32_t i = 0; i < d.npages; i++)
-		hashes[i] = kt_page_hash(mem + (uint64_t)i * page, page);
+		hashes[i] = kt_xxh64(mem + (uint64_t)i * page, page);
 	kt_writer_digest(r->w, &d, hashes);
 	free(hashes);
 }
 
-void kt_recorder_end(struct kt_recorder *r, const struct kt_mem_region *regions,
-		     unsigned nregions, uint32_t reason, int32_t status, uint64_t exits)
+void kt_recorder_end(struct kt_recorder *r, const struct kt_memslots *mem,
+		     uint32_t reason, int32_t status, uint64_t exits)
 {
 	struct kt_end_body end = { .reason = reason, .status = status, .exits = exits };
 
-	for (unsigned i = 0; i < nregions; i++)
-		digest_region(r, regions[i].slot, regions[i].gpa, regions[i].host,
-			      regions[i].size);
+	for (uint32_t i = 0; i < KT_MAX_SLOTS; i++)
+		if (mem->slot[i].used)
+			digest_region(r, i, mem->slot[i].gpa, mem->slot[i].host,
+				      mem->slot[i].size);
 	end.events = kt_writer_events(r->w);
 	kt_writer_end(r->w, &end);
 }
 
 void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m)
 {
-	const struct kt_mem_region regions[] = {
-		{ 0, GUEST_LOAD_GPA, m->cfg.mem_bytes, m->ram },
-		{ 1, GUEST_PT_GPA, GUEST_PT_SIZE, m->tables },
-	};
-
-	kt_recorder_end(r, regions, 2, m->outcome.reason, m->outcome.status,
+	kt_recorder_end(r, &m->mem, m->outcome.reason, m->outcome.status,
 			m->total_exits);
 }
 

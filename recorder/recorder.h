@@ -1,6 +1,6 @@
 /* The recorder: an observer on the ioctl choke point that turns every KVM
  * ioctl, exit, register snapshot and guest-memory write into trace records
- * (recorder/trace_format.h). */
+ * (trace/trace_format.h). */
 #ifndef KVMTRACE_RECORDER_H
 #define KVMTRACE_RECORDER_H
 
@@ -25,18 +25,12 @@ struct kt_record_request {
  * *no_kvm tells whether /dev/kvm itself was the trouble. */
 int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *req,
 		      bool *no_kvm);
-/* Guest memory to digest at the end. */
-struct kt_mem_region {
-	uint32_t slot;
-	uint64_t gpa, size;
-	const uint8_t *host;
-};
-
-/* Write the memory digest and the END record (the run is over). */
+/* Write the memory digest (every slot of mem, in slot order) and the END
+ * record: the run is over. */
+void kt_recorder_end(struct kt_recorder *r, const struct kt_memslots *mem,
+		     uint32_t reason, int32_t status, uint64_t exits);
+/* The same for a run of the harness. */
 void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m);
-/* The same for a VM that is not a kt_machine (a replay). */
-void kt_recorder_end(struct kt_recorder *r, const struct kt_mem_region *regions,
-		     unsigned nregions, uint32_t reason, int32_t status, uint64_t exits);
 /* Setup failed before the run: END record with status, no digest. */
 void kt_recorder_abort(struct kt_recorder *r, int status);
 /* Stop observing and close the trace; returns 0 or the first write error

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/error.h"
+#include "common/error.h"
 
 struct kt_pathset {
-	char **patterns;
-	size_t n, cap;
+	struct kt_buf patterns;  /* char *[] */
 };
+
+#define NPATTERNS(set) kt_buf_count(&(set)->patterns, char *)
+#define PATTERN(set, i) kt_buf_at(&(set)->patterns, char *, i)
 
 struct kt_pathset *kt_pathset_new(void)
 {
@@ -22,26 +24,20 @@ void kt_pathset_free(struct kt_pathset *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->n; i++)
-		free(set->patterns[i]);
-	free(set->patterns);
+	for (size_t i = 0; i < NPATTERNS(set); i++)
+		free(PATTERN(set, i));
+	kt_buf_free(&set->patterns);
 	free(set);
 }
 
 int kt_pathset_add(struct kt_pathset *set, const char *pattern)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? 2 * set->cap : 16;
-		char **p = realloc(set->patterns, cap * sizeof(*p));
+	char *copy = strdup(pattern);
 
-		if (!p)
-			return -ENOMEM;
-		set->patterns = p;
-		set->cap = cap;
-	}
-	if (!(set->patterns[set->n] = strdup(pattern)))
+	if (!copy || kt_buf_put(&set->patterns, &copy, sizeof(copy))) {
+		free(copy);
 		return -ENOMEM;
-	set->n++;
+	}
 	return 0;
 }
 
@@ -69,8 +65,8 @@ bool kt_pathset_match(const struct kt_pathset *set, const char *path)
 {
 	if (!set)
 		return false;
-	for (size_t i = 0; i < set->n; i++)
-		if (fnmatch(set->patterns[i], path, 0) == 0)
+	for (size_t i = 0; i < NPATTERNS(set); i++)
+		if (fnmatch(PATTERN(set, i), path, 0) == 0)
 			return true;
 	return false;
 }
@@ -117,4 +113,27 @@ size_t kt_field_diff(const struct kt_field *a, size_t na, const struct kt_field 
 		count++;
 	}
 	return count;
+}
+
+int kt_sink_diff(struct kt_sink *a, struct kt_sink *b, const struct kt_pathset *ignore,
+		 const struct kt_pathset *only, kt_field_report report, void *ctx,
+		 size_t *count)
+{
+	size_t na = kt_sink_nfields(a), nb = kt_sink_nfields(b), n = 0;
+	struct kt_field *fa = malloc((na + 1) * sizeof(*fa));
+	struct kt_field *fb = malloc((nb + 1) * sizeof(*fb));
+	int ret = 0;
+
+	if (fa && fb) {
+		kt_sink_fields(a, fa, na);
+		kt_sink_fields(b, fb, nb);
+		n = kt_field_diff(fa, na, fb, nb, ignore, only, report, ctx);
+	} else {
+		ret = kt_fail(-ENOMEM, "out of memory comparing fields");
+	}
+	free(fa);
+	free(fb);
+	if (count)
+		*count = n;
+	return ret;
 }

@@ -1,12 +1,12 @@
 /* Field-level differences between two decoded events (flat (path, value)
- * lists from recorder/sink.h), filtered by sets of path patterns. */
+ * lists from decode/sink.h), filtered by sets of path patterns. */
 #ifndef KVMTRACE_FIELD_DIFF_H
 #define KVMTRACE_FIELD_DIFF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "recorder/sink.h"
+#include "decode/sink.h"
 
 /* fnmatch(3) patterns over dotted paths: "sregs.apic_base", "header.cpuid.*". */
 struct kt_pathset;
@@ -29,5 +29,11 @@ typedef void (*kt_field_report)(void *ctx, const char *path, const char *old_val
 size_t kt_field_diff(const struct kt_field *a, size_t na, const struct kt_field *b,
 		     size_t nb, const struct kt_pathset *ignore,
 		     const struct kt_pathset *only, kt_field_report report, void *ctx);
+
+/* The same over the fields two flat sinks (kt_sink_flat) collected.
+ * -ENOMEM (message set) when the field lists cannot be built. */
+int kt_sink_diff(struct kt_sink *a, struct kt_sink *b, const struct kt_pathset *ignore,
+		 const struct kt_pathset *only, kt_field_report report, void *ctx,
+		 size_t *count);
 
 #endif

@@ -3,24 +3,24 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-#include "harness/error.h"
-#include "recorder/decode.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/kvm_names.h"
+#include "decode/decode.h"
 #include "recorder/host_probe.h"
-#include "recorder/kvm_names.h"
 #include "recorder/recorder.h"
-#include "recorder/run_bytes.h"
-#include "recorder/trace_header.h"
-#include "recorder/trace_reader.h"
-#include "recorder/trace_writer.h"
+#include "replayer/environment.h"
 #include "replayer/field_diff.h"
-#include "replayer/replay_lanes.h"
+#include "replayer/lanes.h"
 #include "replayer/replay_vm.h"
+#include "replayer/watchdog.h"
+#include "trace/run_bytes.h"
+#include "trace/trace_reader.h"
 
 const char *const kt_default_ignores[] = {
 	"ioctl.t_start_ns", "ioctl.dur_ns", "ioctl.new_fd", "*.userspace_addr",
@@ -28,123 +28,119 @@ const char *const kt_default_ignores[] = {
 	"header.recorded_at_ns", "header.kvmtrace_version", NULL,
 };
 
-/* Header fields that describe the host, compared before the replay. */
-static const char *const env_fields[] = {
-	"kernel_release", "kernel_version", "cpu_*", "api_version", "caps.*",
-	"cpuid.*", "vcpu_mmap_size", NULL,
-};
-
-/* A guest KVM_RUN that does not come back in this long has diverged (a
- * vCPU replayed alone may spin on a lock another vCPU holds). */
-#define RUN_WATCHDOG_US 2000000
-
 /* What one replaying thread needs of its own: the main thread has one,
- * and each vCPU thread of a multi-vCPU replay (replayer/replay_lanes.c). */
+ * and so does each vCPU thread of a multi-vCPU replay. */
 struct lane {
 	struct replay *rp;
 	struct kt_sink rec, rep;
+	struct kt_buf scratch;   /* the ioctl argument being replayed */
+	struct rp_watch watch;
+	bool enlisted;
 	uint64_t index;          /* the recorded event being replayed */
 	char context[64];
-	bool env;                /* reporting environment differences */
+	const struct kt_event *event;  /* the recorded event being compared */
+	bool env;                /* the event compared restates the host */
 };
 
 struct replay {
 	const struct kt_replay_opts *o;
 	struct kt_replay_result *res;
 	struct rp_vm vm;
+	struct rp_watchdog *watchdog;
 	struct lane main;
-	pthread_mutex_t lock;    /* res and the report callback */
+	struct lane *vcpu_lane[GUEST_MAX_VCPUS];
+	struct kt_lanes *lanes;  /* vCPU threads, once a multi-vCPU run starts */
+	pthread_mutex_t lock;    /* res, env_seen and the report callback */
+	struct kt_env_seen env_seen;
+	/* Each vCPU's last sync-regs snapshot: written and read by the one
+	 * thread that replays that vCPU. */
 	struct kt_snapshot_body snap[GUEST_MAX_VCPUS];
 	bool have_snap[GUEST_MAX_VCPUS];
-	struct rp_lanes *lanes;  /* vCPU threads, once a multi-vCPU run starts */
 	struct kt_recorder *out; /* -o */
 	struct kt_end_body end;  /* the recording's END, for -o */
-	uint64_t exits;          /* KVM_RUN calls replayed */
+	atomic_uint_fast64_t exits;  /* KVM_RUN calls replayed */
 };
 
 static void lane_init(struct lane *l, struct replay *rp)
 {
-	l->rp = rp;
+	*l = (struct lane){ .rp = rp };
 	kt_sink_flat(&l->rec);
 	kt_sink_flat(&l->rep);
 }
 
 static void lane_free(struct lane *l)
 {
+	if (l->enlisted)
+		rp_watchdog_delist(l->rp->watchdog, &l->watch);
 	kt_sink_free(&l->rec);
 	kt_sink_free(&l->rep);
+	kt_buf_free(&l->scratch);
 }
 
+/* ---- reporting ---- */
 static void report(void *ctx, const char *path, const char *recorded, const char *replayed)
 {
 	struct lane *l = ctx;
 	struct replay *rp = l->rp;
 	struct kt_divergence d = {
-		.event = l->index, .context = l->env ? "environment" : l->context,
+		.event = l->index, .context = l->context,
 		.path = path, .recorded = recorded, .replayed = replayed,
 	};
 
 	pthread_mutex_lock(&rp->lock);
-	if (l->env)
-		rp->res->env_differences++;
-	else
+	if (!l->env) {
 		rp->res->divergences++;
-	rp->o->report(rp->o->ctx, &d, l->env);
+		rp->o->report(rp->o->ctx, &d, false);
+	} else if (kt_env_first(&rp->env_seen, path, recorded, replayed)) {
+		rp->res->env_differences++;
+		rp->o->report(rp->o->ctx, &d, true);
+	}
 	pthread_mutex_unlock(&rp->lock);
 }
 
-static void compare_sinks(struct lane *l, const struct kt_pathset *only)
+/* An environment field of the header, not ignored: report it under its
+ * header path, as diff does. */
+static void report_env_header(void *ctx, const char *path, const char *recorded,
+			      const char *replayed)
 {
-	size_t na = kt_sink_nfields(&l->rec), nb = kt_sink_nfields(&l->rep);
-	struct kt_field *a = malloc((na + 1) * sizeof(*a)), *b = malloc((nb + 1) * sizeof(*b));
+	struct lane *l = ctx;
+	char full[300];
 
-	if (a && b) {
-		kt_sink_fields(&l->rec, a, na);
-		kt_sink_fields(&l->rep, b, nb);
-		kt_field_diff(a, na, b, nb, l->rp->o->ignore, only, report, l);
-	}
-	free(a);
-	free(b);
+	snprintf(full, sizeof(full), "header.%s", path);
+	if (kt_env_header_field(path) && !kt_pathset_match(l->rp->o->ignore, full))
+		report(ctx, full, recorded, replayed);
+}
+
+static void report_event(void *ctx, const char *path, const char *recorded,
+			 const char *replayed)
+{
+	struct lane *l = ctx;
+	char buf[96];
+
+	report(ctx, l->env ? kt_env_path(l->event, path, buf, sizeof(buf)) : path,
+	       recorded, replayed);
 }
 
 static int compare_environment(struct replay *rp, struct kt_reader *r)
 {
 	struct kt_buf here = { 0 };
-	struct kt_pathset *only = kt_pathset_new();
+	struct lane *l = &rp->main;
 	size_t len;
 	const uint8_t *hdr = kt_reader_header(r, &len);
 	int ret = kt_probe_host(rp->o->kvm_path, &here);
 
-	for (unsigned i = 0; only && env_fields[i]; i++)
-		kt_pathset_add(only, env_fields[i]);
-	if (!ret && only) {
-		struct lane *l = &rp->main;
-
+	if (!ret) {
 		kt_sink_reset(&l->rec);
 		kt_sink_reset(&l->rep);
 		decode_header(&l->rec, hdr, len);
 		decode_header(&l->rep, here.data, here.len);
+		snprintf(l->context, sizeof(l->context), "header");
 		l->env = true;
-		compare_sinks(l, only);
+		ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
 		l->env = false;
 	}
-	kt_pathset_free(only);
 	kt_buf_free(&here);
 	return ret;
-}
-
-/* ---- the watchdog ---- */
-static void arm_watchdog(bool on)
-{
-	struct itimerval t = { .it_value = { .tv_sec = on ? RUN_WATCHDOG_US / 1000000 : 0,
-					     .tv_usec = on ? RUN_WATCHDOG_US % 1000000 : 0 } };
-
-	setitimer(ITIMER_REAL, &t, NULL);
-}
-
-static void install_watchdog(void)
-{
-	kvm_interrupt_signal(SIGALRM);
 }
 
 /* ---- events ---- */
@@ -190,57 +186,68 @@ static bool same_result(const struct kt_event *ev, const struct kt_ioctl_body *m
 	       (!b->out_len || memcmp(ev->out, out, b->out_len) == 0);
 }
 
-static void compare_events(struct lane *l, const struct kt_event *recorded,
-			   const struct kt_event *replayed)
+/* Decoding is for explaining differences: called only when there is one. */
+static int compare_events(struct lane *l, const struct kt_event *recorded,
+			  const struct kt_event *replayed)
 {
 	kt_sink_reset(&l->rec);
 	kt_sink_reset(&l->rep);
 	decode_event(&l->rec, recorded);
 	decode_event(&l->rep, replayed);
-	compare_sinks(l, NULL);
+	l->event = recorded;
+	return kt_sink_diff(&l->rec, &l->rep, l->rp->o->ignore, NULL, report_event, l, NULL);
 }
 
-int rp_replay_ioctl(struct lane *l, const struct kt_event *ev, bool watchdog)
+/* "vcpu0 KVM_RUN", "vm KVM_CHECK_EXTENSION(KVM_CAP_SYNC_REGS)". */
+static void set_context(struct lane *l, const struct kt_event *ev)
+{
+	const struct kt_ioctl_body *b = ev->ioctl;
+	const char *name = kvm_ioctl_name(b->request);
+	char fd[KT_FD_NAME_MAX];
+
+	kt_fd_name(fd, b->role, ev->vcpu);
+	snprintf(l->context, sizeof(l->context), "%s %s", fd, name ? name : "ioctl");
+}
+
+static int replay_ioctl(struct lane *l, const struct kt_event *ev)
 {
 	struct replay *rp = l->rp;
 	struct rp_call c = { .vcpu = ev->vcpu, .b = ev->ioctl, .in = ev->in, .out = ev->out };
 	struct kt_ioctl_body body = *ev->ioctl;
 	struct kt_event mine = *ev;
 	struct rp_result res;
-	const char *name = kvm_ioctl_name(ev->ioctl->request);
 	bool run = ev->ioctl->request == KVM_RUN;
-	int ret;
+	enum kt_env_kind env;
+	int ret = 0;
 
-	if (ev->ioctl->role == KT_FD_VCPU)
-		snprintf(l->context, sizeof(l->context), "vcpu%u %s", ev->vcpu,
-			 name ? name : "ioctl");
-	else
-		snprintf(l->context, sizeof(l->context), "%s %s",
-			 ev->ioctl->role == KT_FD_VM ? "vm" : "kvm", name ? name : "ioctl");
-	if (run && watchdog)
-		arm_watchdog(true);
-	ret = rp_vm_call(&rp->vm, &c, &res);
-	if (run && watchdog)
-		arm_watchdog(false);
+	set_context(l, ev);
+	if (run)
+		rp_watch_arm(&l->watch, rp_run_limit_ns(ev->ioctl));
+	ret = rp_vm_call(&rp->vm, &c, &l->scratch, &res);
+	if (run)
+		rp_watch_disarm(&l->watch);
 	if (ret)
 		return ret;
 	body.ret = res.ret;
 	body.err = res.err;
-	body.out_len = res.ret < 0 ? 0 : res.out_len;
+	body.out_len = kt_ioctl_keeps_out(body.request, res.ret) ? res.out_len : 0;
 	mine.ioctl = &body;
 	mine.out = res.out;
-	/* Decoding is for explaining differences: most events have none. */
-	if (!same_result(ev, &body, res.out))
-		compare_events(l, ev, &mine);
+	env = kt_env_request(body.request, body.role);
+	if (env != KT_ENV_IN_HEADER && !same_result(ev, &body, res.out)) {
+		l->env = env == KT_ENV_YES;
+		ret = compare_events(l, ev, &mine);
+		l->env = false;
+	}
 	if (run) {
-		__atomic_fetch_add(&rp->exits, 1, __ATOMIC_RELAXED);
+		atomic_fetch_add(&rp->exits, 1);
 		keep_snapshot(rp, ev->vcpu, &res);
 		check_exit_reason(l, ev, &res);
 	}
-	return 0;
+	return ret;
 }
 
-void rp_replay_snapshot(struct lane *l, const struct kt_event *ev)
+static int replay_snapshot(struct lane *l, const struct kt_event *ev)
 {
 	struct replay *rp = l->rp;
 	const struct kt_snapshot_body *s = (const void *)ev->body;
@@ -249,15 +256,16 @@ void rp_replay_snapshot(struct lane *l, const struct kt_event *ev)
 	/* Snapshots taken by GET_REGS/GET_SREGS were compared as those ioctls. */
 	if (ev->len < sizeof(*s) || s->source != KT_SNAP_SYNC_REGS ||
 	    ev->vcpu >= GUEST_MAX_VCPUS)
-		return;
+		return 0;
 	snprintf(l->context, sizeof(l->context), "vcpu%u snapshot", ev->vcpu);
 	if (!rp->have_snap[ev->vcpu]) {
 		report(l, "snapshot", "present", NULL);
-		return;
+		return 0;
 	}
 	mine.body = (const uint8_t *)&rp->snap[ev->vcpu];
-	if (memcmp(ev->body, mine.body, sizeof(*s)) != 0)
-		compare_events(l, ev, &mine);
+	if (memcmp(ev->body, mine.body, sizeof(*s)) == 0)
+		return 0;
+	return compare_events(l, ev, &mine);
 }
 
 static void replay_digest(struct replay *rp, const struct kt_event *ev)
@@ -271,11 +279,11 @@ static void replay_digest(struct replay *rp, const struct kt_event *ev)
 	snprintf(l->context, sizeof(l->context), "memory digest, slot %u", d.slot);
 	for (uint32_t i = 0; i < d.npages && sizeof(d) + (i + 1) * 8ull <= ev->len; i++) {
 		uint64_t gpa = d.gpa + (uint64_t)i * d.page_size, was, now;
-		const uint8_t *page = rp_vm_guest_ptr(&rp->vm, gpa, d.page_size);
+		const uint8_t *page = kt_memslots_ptr(&rp->vm.mem, gpa, d.page_size);
 		char path[64], a[24], b[24];
 
 		memcpy(&was, ev->body + sizeof(d) + i * 8, sizeof(was));
-		now = page ? kt_page_hash(page, d.page_size) : 0;
+		now = page ? kt_xxh64(page, d.page_size) : 0;
 		if (page && now == was)
 			continue;
 		snprintf(path, sizeof(path), "digest.pages.0x%" PRIx64, gpa);
@@ -286,18 +294,26 @@ static void replay_digest(struct replay *rp, const struct kt_event *ev)
 	}
 }
 
+static int replay_memwrite(struct replay *rp, const struct kt_event *ev)
+{
+	uint64_t gpa;
+
+	if (ev->len < sizeof(gpa))
+		return kt_fail(KT_E_CORRUPT, "%s: memory write record too short", rp->o->trace);
+	memcpy(&gpa, ev->body, sizeof(gpa));
+	return kt_memslots_write(&rp->vm.mem, gpa, ev->body + sizeof(gpa),
+				 ev->len - sizeof(gpa));
+}
+
 static int replay_event(struct replay *rp, const struct kt_event *ev)
 {
 	switch (ev->type) {
 	case KT_REC_IOCTL:
-		return rp_replay_ioctl(&rp->main, ev, true);
+		return replay_ioctl(&rp->main, ev);
 	case KT_REC_SNAPSHOT:
-		rp_replay_snapshot(&rp->main, ev);
-		return 0;
+		return replay_snapshot(&rp->main, ev);
 	case KT_REC_MEMWRITE:
-		return ev->len < 8 ? kt_fail(KT_E_CORRUPT, "memory write record too short") :
-			rp_vm_mem_write(&rp->vm, *(const uint64_t *)ev->body, ev->body + 8,
-					ev->len - 8);
+		return replay_memwrite(rp, ev);
 	case KT_REC_DIGEST:
 		replay_digest(rp, ev);
 		return 0;
@@ -307,30 +323,6 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 	default:
 		return 0;
 	}
-}
-
-static unsigned vcpus_created(const struct replay *rp)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
-		n += rp->vm.vcpu[i].fd >= 0;
-	return n;
-}
-
-/* Several vCPUs ran at once when recording (one may spin on a lock another
- * holds): from their first KVM_RUN on, each replays on its own thread. */
-static bool goes_to_lane(struct replay *rp, const struct kt_event *ev)
-{
-	bool vcpu_event = ev->type == KT_REC_SNAPSHOT ||
-			  (ev->type == KT_REC_IOCTL && ev->ioctl->role == KT_FD_VCPU);
-
-	if (!vcpu_event)
-		return false;
-	if (!rp->lanes && ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN &&
-	    vcpus_created(rp) > 1)
-		rp->lanes = rp_lanes_start(rp, &rp->vm);
-	return rp->lanes != NULL;
 }
 
 static bool stopped(struct replay *rp)
@@ -343,8 +335,83 @@ static bool stopped(struct replay *rp)
 	return s;
 }
 
-/* -o: the replay is recorded like a run, with the trace's own guest and
- * configuration in its header. */
+/* ---- vCPU lanes ---- */
+static int lane_enter(void *ctx)
+{
+	struct lane *l = ctx;
+
+	rp_watchdog_enlist(l->rp->watchdog, &l->watch);
+	l->enlisted = true;
+	return 0;
+}
+
+static int lane_work(void *ctx, const struct kt_event *ev, uint64_t index)
+{
+	struct lane *l = ctx;
+
+	if (stopped(l->rp))
+		return 0;
+	l->index = index;
+	return ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
+}
+
+static const struct kt_lane_ops lane_ops = { .enter = lane_enter, .work = lane_work };
+
+static int start_lanes(struct replay *rp)
+{
+	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++) {
+		if (rp->vm.vcpu[i].fd < 0)
+			continue;
+		if (!(rp->vcpu_lane[i] = malloc(sizeof(struct lane))))
+			return kt_fail(-ENOMEM, "out of memory for replay lanes");
+		lane_init(rp->vcpu_lane[i], rp);
+	}
+	return kt_lanes_start(&rp->lanes, GUEST_MAX_VCPUS, (void *const *)rp->vcpu_lane,
+			      &lane_ops);
+}
+
+static int stop_lanes(struct replay *rp)
+{
+	int ret = rp->lanes ? kt_lanes_stop(rp->lanes) : 0;
+
+	rp->lanes = NULL;
+	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
+		if (rp->vcpu_lane[i]) {
+			lane_free(rp->vcpu_lane[i]);
+			free(rp->vcpu_lane[i]);
+			rp->vcpu_lane[i] = NULL;
+		}
+	return ret;
+}
+
+static unsigned vcpus_created(const struct replay *rp)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
+		n += rp->vm.vcpu[i].fd >= 0;
+	return n;
+}
+
+/* Several vCPUs ran at once when recording (one may spin on a lock another
+ * holds): from their first KVM_RUN on, each replays on its own thread.
+ * 1: ev goes to a lane; 0: to the main thread; <0: lanes failed to start. */
+static int goes_to_lane(struct replay *rp, const struct kt_event *ev)
+{
+	bool vcpu_event = ev->type == KT_REC_SNAPSHOT ||
+			  (ev->type == KT_REC_IOCTL && ev->ioctl->role == KT_FD_VCPU);
+	int ret;
+
+	if (!vcpu_event)
+		return 0;
+	if (!rp->lanes && ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN &&
+	    vcpus_created(rp) > 1 && (ret = start_lanes(rp)))
+		return ret;
+	return rp->lanes != NULL;
+}
+
+/* ---- -o: the replay recorded like a run, with the trace's own guest and
+ * configuration in its header ---- */
 static int start_output(struct replay *rp, struct kt_reader *r)
 {
 	struct kt_run_config rc;
@@ -367,20 +434,13 @@ static int start_output(struct replay *rp, struct kt_reader *r)
 	return kt_recorder_start(&rp->out, &req, &no_kvm);
 }
 
-static void finish_output(struct replay *rp)
+static int finish_output(struct replay *rp)
 {
-	struct kt_mem_region regions[RP_MAX_SLOTS];
-	unsigned n = 0;
 	uint64_t events;
 
-	for (unsigned i = 0; i < RP_MAX_SLOTS; i++)
-		if (rp->vm.slot[i].used)
-			regions[n++] = (struct kt_mem_region){ i, rp->vm.slot[i].gpa,
-							       rp->vm.slot[i].size,
-							       rp->vm.slot[i].host };
-	kt_recorder_end(rp->out, regions, n, rp->end.reason, rp->end.status, rp->exits);
-	kt_recorder_close(rp->out, &events);
-	rp->out = NULL;
+	kt_recorder_end(rp->out, &rp->vm.mem, rp->end.reason, rp->end.status,
+			atomic_load(&rp->exits));
+	return kt_recorder_close(rp->out, &events);
 }
 
 static int run_events(struct replay *rp, struct kt_reader *r)
@@ -391,18 +451,20 @@ static int run_events(struct replay *rp, struct kt_reader *r)
 	while (!err && !stopped(rp) && (ret = kt_reader_next(r, &ev)) == 1) {
 		rp->main.index = kt_reader_index(r) - 1;
 		rp->res->events++;
-		if (goes_to_lane(rp, &ev)) {
-			err = rp_lanes_push(rp->lanes, &ev, rp->main.index);
+		if ((err = goes_to_lane(rp, &ev)) > 0) {
+			err = kt_lanes_push(rp->lanes, ev.vcpu, &ev, rp->main.index);
 			continue;
 		}
+		if (err)
+			break;
 		if (rp->lanes)
-			rp_lanes_drain(rp->lanes);
+			kt_lanes_drain(rp->lanes);
 		err = replay_event(rp, &ev);
 	}
+	ret = ret < 0 ? ret : 0;
 	if (rp->lanes) {
-		int lane_err = rp_lanes_stop(rp->lanes);
+		int lane_err = stop_lanes(rp);
 
-		rp->lanes = NULL;
 		err = err ? err : lane_err;
 	}
 	if (err)
@@ -413,30 +475,36 @@ static int run_events(struct replay *rp, struct kt_reader *r)
 		       kt_reader_strerror(ret), kt_reader_index(r));
 }
 
-/* For replay_lanes.c. */
-struct lane *rp_lane_new(struct replay *rp)
+static int setup(struct replay *rp, struct kt_reader *r)
 {
-	struct lane *l = calloc(1, sizeof(*l));
+	int ret;
 
-	if (l)
-		lane_init(l, rp);
-	return l;
+	if ((ret = rp_watchdog_start(&rp->watchdog)))
+		return ret;
+	rp_watchdog_enlist(rp->watchdog, &rp->main.watch);
+	rp->main.enlisted = true;
+	if ((ret = rp_vm_open(&rp->vm, rp->o->kvm_path)) ||
+	    (ret = compare_environment(rp, r)))
+		return ret;
+	return rp->o->output ? start_output(rp, r) : 0;
 }
 
-void rp_lane_free(struct lane *l)
+static int replay_trace(struct replay *rp, struct kt_reader *r)
 {
-	lane_free(l);
-	free(l);
-}
+	int ret = setup(rp, r);
 
-void rp_lane_set_index(struct lane *l, uint64_t index)
-{
-	l->index = index;
-}
+	if (!ret)
+		ret = run_events(rp, r);
+	stop_lanes(rp);
+	if (rp->out) {
+		int out = finish_output(rp);
 
-bool rp_stopped(struct replay *rp)
-{
-	return stopped(rp);
+		ret = ret ? ret : out;
+	}
+	rp_vm_close(&rp->vm);
+	lane_free(&rp->main);
+	rp_watchdog_stop(rp->watchdog);
+	return ret;
 }
 
 int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
@@ -456,18 +524,8 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 	}
 	lane_init(&rp->main, rp);
 	pthread_mutex_init(&rp->lock, NULL);
-	install_watchdog();
-	ret = rp_vm_open(&rp->vm, o->kvm_path);
-	if (!ret)
-		ret = compare_environment(rp, r);
-	if (!ret && o->output)
-		ret = start_output(rp, r);
-	if (!ret)
-		ret = run_events(rp, r);
-	if (rp->out)
-		finish_output(rp);
-	rp_vm_close(&rp->vm);
-	lane_free(&rp->main);
+	ret = replay_trace(rp, r);
+	kt_env_seen_free(&rp->env_seen);
 	pthread_mutex_destroy(&rp->lock);
 	kt_reader_close(r);
 	free(rp);

@@ -23,8 +23,8 @@ struct kt_replay_opts {
 	const struct kt_pathset *ignore;
 	const char *output;      /* -o: write the replay as a trace, or NULL */
 	bool force;
-	/* Called for every divergence and for every environment difference
-	 * (env true: host differences, not failures). */
+	/* Called for every divergence and, once each, for every environment
+	 * difference (env true: the host differs, replayer/environment.h). */
 	void (*report)(void *ctx, const struct kt_divergence *d, bool env);
 	void *ctx;
 };

@@ -6,44 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/error.h"
-#include "recorder/decode.h"
-#include "recorder/kvm_names.h"
-#include "recorder/run_bytes.h"
-#include "recorder/trace_reader.h"
+#include "common/error.h"
+#include "common/kvm_names.h"
+#include "decode/decode.h"
 #include "replayer/align.h"
+#include "replayer/environment.h"
 #include "replayer/field_diff.h"
+#include "trace/run_bytes.h"
+#include "trace/trace_reader.h"
 
-/* An event kept while the aligner needs it: its raw record, decoded only
- * when it has to be (most aligned pairs are byte-identical). */
-struct item {
-	uint64_t index;
-	uint8_t type;
-	uint16_t vcpu;
-	uint32_t len;
-	uint8_t body[];
-};
+/* Events are kept as raw records while the aligner needs them (struct
+ * kt_event_copy) and decoded only when they have to be: most aligned pairs
+ * are byte-identical. */
+typedef struct kt_event_copy item_t;
 
 struct side {
 	struct kt_reader *r;
 	const char *path;
-	struct kt_sink sink;
 	int error;
 };
 
 struct differ {
 	const struct kt_diff_opts *o;
 	struct kt_diff_result *res;
-	struct item *cur_old, *cur_new;
+	item_t *cur_old, *cur_new;
 	struct kt_sink a, b;
 	bool event_changed;
+	bool env;          /* the pair compared restates the host */
 	bool skip_clocks;  /* the ioctl clocks are ignored: compare around them */
+	struct kt_env_seen env_seen;
 	char context[64];
 };
 
-static struct kt_event item_event(const struct item *it)
+static struct kt_event item_event(const item_t *it)
 {
-	return kt_event_view(it->type, it->vcpu, it->body, it->len);
+	return kt_event_copy_view(it);
 }
 
 static uint32_t exit_reason(const struct kt_event *ev)
@@ -74,27 +71,24 @@ static uint64_t event_key(const struct kt_event *ev)
 
 static void describe(const struct kt_event *ev, char *buf, size_t size)
 {
-	const char *name;
+	const char *name, *reason;
+	char fd[KT_FD_NAME_MAX];
 
 	if (ev->type != KT_REC_IOCTL) {
 		snprintf(buf, size, "%s vcpu%u", kt_event_type_name(ev->type), ev->vcpu);
 		return;
 	}
 	name = kvm_ioctl_name(ev->ioctl->request);
-	if (ev->ioctl->request == KVM_RUN) {
-		const char *reason = kvm_exit_reason_name(exit_reason(ev));
-
-		snprintf(buf, size, "vcpu%u ioctl(KVM_RUN) -> %s", ev->vcpu,
-			 reason ? reason : "?");
-	} else {
-		snprintf(buf, size, "vcpu%u ioctl(%s)", ev->vcpu, name ? name : "?");
-		if (ev->ioctl->role != KT_FD_VCPU)
-			snprintf(buf, size, "%s ioctl(%s)",
-				 ev->ioctl->role == KT_FD_VM ? "vm" : "kvm", name ? name : "?");
+	kt_fd_name(fd, ev->ioctl->role, ev->vcpu);
+	if (ev->ioctl->request != KVM_RUN) {
+		snprintf(buf, size, "%s ioctl(%s)", fd, name ? name : "?");
+		return;
 	}
+	reason = kvm_exit_reason_name(exit_reason(ev));
+	snprintf(buf, size, "%s ioctl(KVM_RUN) -> %s", fd, reason ? reason : "?");
 }
 
-static const char *item_context(struct differ *d, const struct item *it)
+static const char *item_context(struct differ *d, const item_t *it)
 {
 	struct kt_event ev = item_event(it);
 
@@ -102,7 +96,7 @@ static const char *item_context(struct differ *d, const struct item *it)
 	return d->context;
 }
 
-static bool raw_equal(const struct differ *d, const struct item *a, const struct item *b)
+static bool raw_equal(const struct differ *d, const item_t *a, const item_t *b)
 {
 	const size_t clocks = offsetof(struct kt_ioctl_body, t_start_ns);
 	const size_t after = offsetof(struct kt_ioctl_body, dur_ns) + 8;
@@ -119,18 +113,15 @@ static int side_next(void *ctx, uint64_t *key, void **item)
 {
 	struct side *s = ctx;
 	struct kt_event ev;
-	struct item *it;
+	item_t *it;
 	int ret = kt_reader_next(s->r, &ev);
 
 	if (ret <= 0) {
 		s->error = ret;
 		return ret;
 	}
-	if (!(it = malloc(sizeof(*it) + ev.len)))
+	if (!(it = kt_event_copy(&ev, kt_reader_index(s->r) - 1)))
 		return -ENOMEM;
-	*it = (struct item){ .index = kt_reader_index(s->r) - 1, .type = ev.type,
-			     .vcpu = ev.vcpu, .len = ev.len };
-	memcpy(it->body, ev.body, ev.len);
 	*key = event_key(&ev);
 	*item = it;
 	return 1;
@@ -142,49 +133,63 @@ static void side_release(void *ctx, void *item)
 	free(item);
 }
 
-static size_t flat_fields(struct kt_sink *s, const struct item *it, struct kt_field **out)
+static void decode_item(struct kt_sink *s, const item_t *it)
 {
 	struct kt_event ev = item_event(it);
-	size_t n;
 
 	kt_sink_reset(s);
 	decode_event(s, &ev);
-	n = kt_sink_nfields(s);
-	*out = malloc((n + 1) * sizeof(**out));
-	return *out ? kt_sink_fields(s, *out, n) : 0;
 }
 
 static void field_report(void *ctx, const char *path, const char *a, const char *b)
 {
 	struct differ *d = ctx;
+	struct kt_event ev = item_event(d->cur_old);
+	char buf[96];
 	struct kt_diff_item di = {
-		.kind = KT_DIFF_FIELD, .old_index = d->cur_old->index,
+		.kind = d->env ? KT_DIFF_ENV : KT_DIFF_FIELD, .old_index = d->cur_old->index,
 		.new_index = d->cur_new->index, .context = item_context(d, d->cur_old),
-		.path = path, .old_value = a, .new_value = b,
+		.path = d->env ? kt_env_path(&ev, path, buf, sizeof(buf)) : path,
+		.old_value = a, .new_value = b,
 	};
 
-	d->res->changed_fields++;
-	d->event_changed = true;
+	if (d->env) {
+		path = di.path;
+		if (!kt_env_first(&d->env_seen, path, a, b))
+			return;
+		d->res->env_fields++;
+	} else {
+		d->res->changed_fields++;
+		d->event_changed = true;
+	}
 	d->o->report(d->o->ctx, &di);
 }
 
-static void compare_pair(struct differ *d, struct item *oi, struct item *ni)
+/* The environment rule (replayer/environment.h) for an aligned pair. */
+static enum kt_env_kind pair_env(const item_t *it)
 {
-	struct kt_field *fa, *fb;
-	size_t na, nb;
+	struct kt_event ev = item_event(it);
 
-	if (raw_equal(d, oi, ni))
-		return;
+	return ev.type == KT_REC_IOCTL ? kt_env_request(ev.ioctl->request, ev.ioctl->role) :
+					 KT_ENV_NO;
+}
+
+static int compare_pair(struct differ *d, item_t *oi, item_t *ni)
+{
+	enum kt_env_kind env;
+	int ret;
+
+	if (raw_equal(d, oi, ni) || (env = pair_env(oi)) == KT_ENV_IN_HEADER)
+		return 0;
 	d->cur_old = oi;
 	d->cur_new = ni;
 	d->event_changed = false;
-	na = flat_fields(&d->a, oi, &fa);
-	nb = flat_fields(&d->b, ni, &fb);
-	if (fa && fb)
-		kt_field_diff(fa, na, fb, nb, d->o->ignore, d->o->only, field_report, d);
-	free(fa);
-	free(fb);
+	d->env = env == KT_ENV_YES;
+	decode_item(&d->a, oi);
+	decode_item(&d->b, ni);
+	ret = kt_sink_diff(&d->a, &d->b, d->o->ignore, d->o->only, field_report, d, NULL);
 	d->res->changed_events += d->event_changed;
+	return ret;
 }
 
 static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, uint64_t bi)
@@ -192,17 +197,15 @@ static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, 
 	struct differ *d = ctx;
 	struct kt_diff_item di = { .old_index = ai, .new_index = bi };
 
-	if (op == KT_ALIGN_EQUAL) {
-		compare_pair(d, a, b);
-		return 0;
-	}
+	if (op == KT_ALIGN_EQUAL)
+		return compare_pair(d, a, b);
 	di.kind = op == KT_ALIGN_DELETE ? KT_DIFF_DELETED : KT_DIFF_INSERTED;
 	di.context = item_context(d, op == KT_ALIGN_DELETE ? a : b);
 	if (op == KT_ALIGN_DELETE) {
-		di.old_index = ((struct item *)a)->index;
+		di.old_index = ((item_t *)a)->index;
 		d->res->deleted++;
 	} else {
-		di.new_index = ((struct item *)b)->index;
+		di.new_index = ((item_t *)b)->index;
 		d->res->inserted++;
 	}
 	d->o->report(d->o->ctx, &di);
@@ -221,32 +224,27 @@ static void header_report(void *ctx, const char *path, const char *a, const char
 		return;
 	if (d->o->only && !kt_pathset_match(d->o->only, full))
 		return;
-	d->res->header_fields++;
+	if (kt_env_header_field(path)) {
+		if (!kt_env_first(&d->env_seen, full, a, b))
+			return;
+		di.kind = KT_DIFF_ENV;
+		d->res->env_fields++;
+	} else {
+		d->res->header_fields++;
+	}
 	d->o->report(d->o->ctx, &di);
 }
 
-static void diff_headers(struct differ *d, struct side *a, struct side *b)
+static int diff_headers(struct differ *d, struct side *a, struct side *b)
 {
 	size_t la, lb;
 	const uint8_t *ha = kt_reader_header(a->r, &la), *hb = kt_reader_header(b->r, &lb);
-	struct kt_field *fa, *fb;
-	size_t na, nb;
 
-	kt_sink_reset(&a->sink);
-	kt_sink_reset(&b->sink);
-	decode_header(&a->sink, ha, la);
-	decode_header(&b->sink, hb, lb);
-	na = kt_sink_nfields(&a->sink);
-	nb = kt_sink_nfields(&b->sink);
-	fa = malloc((na + 1) * sizeof(*fa));
-	fb = malloc((nb + 1) * sizeof(*fb));
-	if (fa && fb) {
-		kt_sink_fields(&a->sink, fa, na);
-		kt_sink_fields(&b->sink, fb, nb);
-		kt_field_diff(fa, na, fb, nb, NULL, NULL, header_report, d);
-	}
-	free(fa);
-	free(fb);
+	kt_sink_reset(&d->a);
+	kt_sink_reset(&d->b);
+	decode_header(&d->a, ha, la);
+	decode_header(&d->b, hb, lb);
+	return kt_sink_diff(&d->a, &d->b, NULL, NULL, header_report, d, NULL);
 }
 
 static int open_side(struct side *s, const char *path)
@@ -254,15 +252,8 @@ static int open_side(struct side *s, const char *path)
 	int err = 0;
 
 	s->path = path;
-	kt_sink_flat(&s->sink);
 	s->r = kt_reader_open(path, &err);
 	return s->r ? 0 : kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
-}
-
-static void close_side(struct side *s)
-{
-	kt_reader_close(s->r);
-	kt_sink_free(&s->sink);
 }
 
 int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
@@ -279,9 +270,9 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	kt_sink_flat(&d.b);
 	d.skip_clocks = kt_pathset_match(o->ignore, "ioctl.t_start_ns") &&
 			kt_pathset_match(o->ignore, "ioctl.dur_ns");
-	if ((ret = open_side(&a, o->old_path)) || (ret = open_side(&b, o->new_path)))
+	if ((ret = open_side(&a, o->old_path)) || (ret = open_side(&b, o->new_path)) ||
+	    (ret = diff_headers(&d, &a, &b)))
 		goto out;
-	diff_headers(&d, &a, &b);
 	ret = kt_align(&sa, &sb, &ao, on_op, &d);
 	res->old_events = kt_reader_index(a.r);
 	res->new_events = kt_reader_index(b.r);
@@ -292,10 +283,9 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 			      kt_reader_strerror(ret), kt_reader_index(bad->r));
 	}
 out:
-	if (a.r)
-		close_side(&a);
-	if (b.r)
-		close_side(&b);
+	kt_reader_close(a.r);
+	kt_reader_close(b.r);
+	kt_env_seen_free(&d.env_seen);
 	kt_sink_free(&d.a);
 	kt_sink_free(&d.b);
 	return ret;

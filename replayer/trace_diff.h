@@ -9,10 +9,12 @@
 struct kt_pathset;
 
 enum kt_diff_kind {
-	KT_DIFF_HEADER,   /* a header field differs */
+	KT_DIFF_HEADER,   /* a header field that is not environment differs */
 	KT_DIFF_FIELD,    /* a field of two aligned events differs */
 	KT_DIFF_DELETED,  /* an event only in the old trace */
 	KT_DIFF_INSERTED, /* an event only in the new trace */
+	KT_DIFF_ENV,      /* the hosts differ (replayer/environment.h): a header
+			   * field or an answer that restates the host, once */
 };
 
 struct kt_diff_item {
@@ -33,6 +35,7 @@ struct kt_diff_opts {
 struct kt_diff_result {
 	uint64_t old_events, new_events;
 	uint64_t header_fields, changed_events, changed_fields, deleted, inserted;
+	uint64_t env_fields;
 };
 
 /* 0 when both traces were read to the end, or -errno with kt_last_error()

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Writes recorder/kvm_names_table.h: the name tables of recorder/kvm_names.c,
+# Writes common/kvm_names_table.h: the name tables of recorder/kvm_names.c,
 # every ioctl, capability, exit reason, internal-error suberror and
 # system-event type that linux/kvm.h (and the asm/kvm.h it includes) name.
-#   scripts/gen-kvm-names.sh > recorder/kvm_names_table.h
+#   scripts/gen-kvm-names.sh > common/kvm_names_table.h
 # The output is checked in; each entry sits under #ifdef so it compiles
 # against older or newer headers too.  Each table is sorted by value so
 # kvm_names.c can bisect it.

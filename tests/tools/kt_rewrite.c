@@ -4,15 +4,19 @@
  *   kt-rewrite IN OUT --flip-out EVENT OFFSET   XOR 0x01 into byte OFFSET of
  *                                               an ioctl event's out bytes
  *   kt-rewrite IN OUT --drop EVENT              leave one event out
- *   kt-rewrite IN OUT --truncate-after EVENT    stop without an END record */
+ *   kt-rewrite IN OUT --truncate-after EVENT    stop without an END record
+ *   kt-rewrite IN OUT --request EVENT NUMBER    give an ioctl event another
+ *                                               request number
+ *   kt-rewrite IN OUT --ret EVENT VALUE         give an ioctl event another
+ *                                               return value */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/trace_reader.h"
-#include "recorder/trace_writer.h"
+#include "trace/trace_reader.h"
+#include "trace/trace_writer.h"
 
-enum action { FLIP_OUT, DROP, TRUNCATE };
+enum action { FLIP_OUT, DROP, TRUNCATE, REQUEST, RET };
 
 static int copy_event(struct kt_writer *w, const struct kt_event *ev, uint8_t *scratch)
 {
@@ -50,15 +54,17 @@ int main(int argc, char **argv)
 	int err, ret;
 	static uint8_t scratch[1 << 20];
 
-	if (argc < 5 || (strcmp(argv[3], "--flip-out") == 0 && argc < 6)) {
+	act = argc < 5 ? TRUNCATE : !strcmp(argv[3], "--flip-out") ? FLIP_OUT :
+	      !strcmp(argv[3], "--drop") ? DROP : !strcmp(argv[3], "--request") ? REQUEST :
+	      !strcmp(argv[3], "--ret") ? RET : TRUNCATE;
+	if (argc < 5 || (act != DROP && act != TRUNCATE && argc < 6)) {
 		fprintf(stderr, "usage: kt-rewrite IN OUT --flip-out EVENT OFFSET | "
-			"--drop EVENT | --truncate-after EVENT\n");
+			"--drop EVENT | --truncate-after EVENT | --request EVENT NUMBER | "
+			"--ret EVENT VALUE\n");
 		return 2;
 	}
-	act = !strcmp(argv[3], "--flip-out") ? FLIP_OUT : !strcmp(argv[3], "--drop") ? DROP :
-	      TRUNCATE;
 	target = strtoull(argv[4], NULL, 0);
-	if (act == FLIP_OUT)
+	if (act != DROP && act != TRUNCATE)
 		offset = strtoull(argv[5], NULL, 0);
 	if (!(r = kt_reader_open(argv[1], &err)) || !(w = kt_writer_open(argv[2], true, &err))) {
 		fprintf(stderr, "kt-rewrite: %s\n", kt_reader_strerror(err));
@@ -80,6 +86,16 @@ int main(int argc, char **argv)
 			memcpy(scratch, ev.out, ev.ioctl->out_len);
 			scratch[offset] ^= 1;
 			kt_writer_ioctl(w, ev.vcpu, ev.ioctl, ev.in, scratch);
+			continue;
+		}
+		if (i == target && (act == REQUEST || act == RET) && ev.type == KT_REC_IOCTL) {
+			struct kt_ioctl_body b = *ev.ioctl;
+
+			if (act == REQUEST)
+				b.request = (uint32_t)offset;
+			else
+				b.ret = (int64_t)offset;
+			kt_writer_ioctl(w, ev.vcpu, &b, ev.in, ev.out);
 			continue;
 		}
 		copy_event(w, &ev, scratch);

@@ -12,9 +12,9 @@
 #include <vector>
 
 extern "C" {
-#include "recorder/decode.h"
-#include "recorder/kvm_names.h"
-#include "recorder/trace_format.h"
+#include "common/kvm_names.h"
+#include "decode/decode.h"
+#include "trace/trace_format.h"
 }
 
 namespace {
@@ -436,8 +436,7 @@ TEST(DecodeRun, FullExitHasTheHeadAndThePayloadByMember)
 	decode_kt_run_out(&f.s, out.data(), out.size());
 	f.s.ops->end(&f.s);
 	std::vector<std::pair<std::string, std::string>> want = {
-		{"exit.reason", "IO"}, {"exit.request_interrupt_window", "0"},
-		{"exit.immediate_exit", "0"}, {"exit.ready_for_interrupt_injection", "0"},
+		{"exit.reason", "IO"}, {"exit.ready_for_interrupt_injection", "0"},
 		{"exit.if_flag", "0"}, {"exit.flags", "0x0"}, {"exit.cr8", "0x0"},
 		{"exit.apic_base", "0x0"}, {"exit.io.direction", "out"}, {"exit.io.port", "0xe9"},
 		{"exit.io.size", "2"}, {"exit.io.count", "2"}, {"exit.io.data_offset", "0x1000"},

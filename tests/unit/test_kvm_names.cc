@@ -9,7 +9,7 @@
 #include <string>
 
 extern "C" {
-#include "recorder/kvm_names.h"
+#include "common/kvm_names.h"
 }
 
 namespace {
@@ -21,7 +21,7 @@ struct kt_name {
 	unsigned long value;
 	const char *name;
 };
-#include "recorder/kvm_names_table.h"
+#include "common/kvm_names_table.h"
 
 TEST(KvmNames, EveryIoctlResolvesToItsNumberAndBack)
 {

@@ -18,9 +18,10 @@
 #include <zstd.h>
 
 extern "C" {
-#include "recorder/trace_header.h"
-#include "recorder/trace_reader.h"
-#include "recorder/trace_writer.h"
+#include "common/hash.h"
+#include "trace/trace_header.h"
+#include "trace/trace_reader.h"
+#include "trace/trace_writer.h"
 }
 
 namespace {
@@ -684,7 +685,7 @@ TEST(TraceIo, LargeMemoryWritesAreSplitAtConsecutiveAddresses)
 	unlink(path.c_str());
 }
 
-// kt_page_hash is XXH64; zstd's frame checksum is XXH64's low 32 bits, so
+// kt_xxh64 is XXH64; zstd's frame checksum is XXH64's low 32 bits, so
 // zstd is an independent implementation to check it against.
 TEST(TraceIo, PageHashIsXxh64)
 {
@@ -696,13 +697,13 @@ TEST(TraceIo, PageHashIsXxh64)
 		auto z = frame_of(data);
 		uint32_t sum;
 		memcpy(&sum, z.data() + z.size() - 4, 4);
-		EXPECT_EQ((uint32_t)kt_page_hash(data.data(), len), sum) << len;
+		EXPECT_EQ((uint32_t)kt_xxh64(data.data(), len), sum) << len;
 	}
 	// Word-wise FNV-1a missed two flips of the same high bit; XXH64 does not.
 	std::vector<uint8_t> page(4096), flipped = page;
 	flipped[7] ^= 0x80;
 	flipped[15] ^= 0x80;
-	EXPECT_NE(kt_page_hash(page.data(), page.size()), kt_page_hash(flipped.data(), flipped.size()));
+	EXPECT_NE(kt_xxh64(page.data(), page.size()), kt_xxh64(flipped.data(), flipped.size()));
 }
 
 }  // namespace

@@ -1,0 +1,201 @@
+/* The kvmtrace trace format, version KT_FORMAT_MAJOR.KT_FORMAT_MINOR.
+ * docs/trace-format.md is the prose form of this file; the writer, reader,
+ * printer, replayer and differ all use these definitions and nothing else.
+ *
+ * A trace file is a sequence of independent zstd frames, each with zstd's
+ * content checksum.  Decompressed and concatenated they form a stream of
+ * records; a record never spans two frames.  The stream opens with
+ * struct kt_file_magic, then a KT_REC_HEADER record, then events.
+ *
+ * Every multi-byte field is little-endian (the x86 host's order; the
+ * structs are written as they lie in memory).
+ */
+#ifndef KVMTRACE_TRACE_FORMAT_H
+#define KVMTRACE_TRACE_FORMAT_H
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "common/kt_types.h"
+
+#define KT_FORMAT_MAJOR 1
+#define KT_FORMAT_MINOR 1
+#define KT_MAGIC "KVMTRACE"  /* 8 bytes, no NUL */
+
+struct kt_file_magic {
+	char magic[8];
+	uint16_t major;
+	uint16_t minor;
+	uint32_t reserved;
+};
+
+/* Every record starts with this.  Its body is followed by zero padding to a
+ * multiple of 8 bytes (not counted in len), so every record and every struct
+ * in a body is 8-byte aligned within the decompressed frame. */
+#define KT_REC_ALIGN 8
+#define KT_REC_PADDED(len) (((len) + KT_REC_ALIGN - 1) & ~(size_t)(KT_REC_ALIGN - 1))
+struct kt_rec_hdr {
+	uint8_t type;    /* enum kt_rec_type */
+	uint8_t flags;   /* KT_RF_* */
+	uint16_t vcpu;   /* vCPU index, 0 where no vCPU is involved */
+	uint32_t len;    /* bytes of body that follow */
+};
+
+enum kt_rec_type {
+	KT_REC_HEADER = 1,   /* body: TLV fields, enum kt_hdr_tag */
+	KT_REC_IOCTL = 2,    /* body: struct kt_ioctl_body, in bytes, out bytes */
+	KT_REC_SNAPSHOT = 3, /* body: struct kt_snapshot_body */
+	KT_REC_MEMWRITE = 4, /* body: u64 gpa, bytes */
+	KT_REC_DIGEST = 5,   /* body: struct kt_digest_body, u64 hash[npages] */
+	KT_REC_END = 6,      /* body: struct kt_end_body */
+};
+
+/* With KT_RF_XOR the record's body is a delta against earlier records of
+ * the same frame.  The body is cut into parts, each with a key:
+ *   KT_REC_IOCTL: the fixed struct kt_ioctl_body    key: type + vcpu
+ *                 the in bytes                       key: vcpu + request + "in"
+ *                 the out bytes                      key: vcpu + request + "out"
+ *   other types:  the whole body                     key: type + vcpu
+ * (a reader undoes the fixed part first and so learns the request, in_len
+ * and out_len before it needs them).  Each part that has a predecessor of
+ * its key in the frame is XORed with it over the shorter of the two
+ * lengths, the rest of the part stored as is; in the fixed ioctl part the
+ * two clocks (t_start_ns, dur_ns) are instead stored as the difference
+ * from the predecessor's (mod 2^64).  KT_RF_XOR is set when at least one
+ * part is a delta; without it every part is plain.  Every part's plain
+ * value becomes its key's predecessor.  Keys are kept per frame (64 at
+ * most; parts with further keys stay plain), so frames decode
+ * independently.  Repetitive exits become runs of zeros that zstd squeezes
+ * to almost nothing.  trace/trace_delta.c is the code. */
+#define KT_RF_XOR 0x01
+
+/* Maximum decompressed size of one frame; the writer ends frames earlier. */
+#define KT_MAX_FRAME_BYTES (16u << 20)
+/* The writer ends a frame after this many records or this much time. */
+#define KT_FRAME_MAX_RECORDS 4096
+#define KT_FRAME_MAX_NS 100000000ull
+
+/* ---- KT_REC_HEADER: TLV fields ------------------------------------- */
+struct kt_tlv {
+	uint16_t tag;
+	uint16_t reserved;
+	uint32_t len;
+	/* len bytes follow */
+};
+
+enum kt_hdr_tag {
+	KT_HDR_KVMTRACE_VERSION = 1, /* string */
+	KT_HDR_KERNEL_RELEASE = 2,   /* string, uname -r */
+	KT_HDR_KERNEL_VERSION = 3,   /* string, uname -v */
+	KT_HDR_CPU_VENDOR = 4,       /* string, CPUID leaf 0 */
+	KT_HDR_CPU_SIGNATURE = 5,    /* struct kt_cpu_signature */
+	KT_HDR_API_VERSION = 6,      /* i32 */
+	KT_HDR_CAPS = 7,             /* struct kt_cap_result[] */
+	KT_HDR_SUPPORTED_CPUID = 8,  /* struct kvm_cpuid2 + entries */
+	KT_HDR_VCPU_MMAP_SIZE = 9,   /* u32 */
+	KT_HDR_RUN_CONFIG = 10,      /* struct kt_run_config */
+	KT_HDR_GUEST_NAME = 11,      /* string (basename) */
+	KT_HDR_GUEST_SHA256 = 12,    /* 32 bytes */
+	KT_HDR_GUEST_IMAGE = 13,     /* the image bytes */
+	KT_HDR_RECORDED_AT = 14,     /* u64 ns since the epoch (CLOCK_REALTIME) */
+	KT_HDR_CPU_MODEL_NAME = 15,  /* string, CPUID brand */
+	KT_HDR_KVM_BACKEND = 16,     /* string: vmx, svm, pvm or unknown (1.1) */
+};
+
+struct kt_cpu_signature {
+	uint32_t family, model, stepping, raw_eax;
+};
+
+struct kt_cap_result {
+	uint32_t cap;    /* KVM_CAP_* */
+	int32_t result;  /* KVM_CHECK_EXTENSION's return (or -errno) */
+};
+
+#define KT_CFG_SYNC_REGS 0x1  /* snapshots came from kvm_run.s.regs */
+#define KT_CFG_SNAPSHOTS 0x2  /* a snapshot follows every KVM_RUN */
+
+struct kt_run_config {
+	uint32_t mode;       /* enum kt_mode */
+	uint32_t vcpus;
+	uint64_t mem_bytes;
+	uint64_t timeout_ms;
+	uint64_t max_exits;  /* 0: no limit */
+	uint32_t flags;      /* KT_CFG_* */
+	uint32_t reserved;
+	uint64_t guest_arg;  /* handed to the guest in RDX (--guest-arg) */
+};
+
+/* ---- KT_REC_IOCTL ---------------------------------------------------- */
+struct kt_ioctl_body {
+	uint8_t role;        /* enum kt_fd_role */
+	uint8_t reserved[3];
+	uint32_t request;    /* the ioctl request number */
+	int64_t ret;         /* return value (-1 on failure) */
+	int32_t err;         /* errno when ret == -1, else 0 */
+	uint32_t in_len;     /* bytes userspace passed in */
+	uint32_t out_len;    /* bytes the kernel handed back */
+	uint32_t reserved2;
+	uint64_t t_start_ns; /* CLOCK_MONOTONIC, relative to the first event */
+	uint64_t dur_ns;
+	/* in_len bytes, then out_len bytes */
+};
+
+/* KVM_RUN's "in" bytes: what userspace handed the vCPU for this entry. */
+struct kt_run_in {
+	uint8_t request_interrupt_window;
+	uint8_t immediate_exit;
+	uint8_t reserved[6];
+	uint64_t kvm_valid_regs;
+	uint64_t kvm_dirty_regs;
+	uint32_t data_len;   /* completion bytes that follow: IN data, MMIO read */
+	uint32_t reserved2;
+	/* data_len bytes */
+};
+
+/* KVM_RUN's "out" bytes: the kvm_run header and exit union as the kernel
+ * left them, then for an IO OUT exit the size*count data bytes. */
+#define KT_RUN_HEAD_BYTES 32   /* kvm_run up to the exit union */
+#define KT_RUN_UNION_BYTES 256 /* the exit union */
+struct kt_run_out {
+	uint8_t head[KT_RUN_HEAD_BYTES];
+	uint8_t exit[KT_RUN_UNION_BYTES];
+	/* IO OUT data bytes follow */
+};
+
+/* ---- KT_REC_SNAPSHOT ------------------------------------------------- */
+enum kt_snap_source { KT_SNAP_SYNC_REGS = 1, KT_SNAP_IOCTL = 2 };
+struct kt_snapshot_body {
+	uint32_t source;  /* enum kt_snap_source */
+	uint32_t reserved;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
+/* ---- KT_REC_MEMWRITE: u64 gpa, then the bytes ------------------------ */
+
+/* ---- KT_REC_DIGEST: guest memory at the end, per page ---------------- */
+struct kt_digest_body {
+	uint64_t gpa;        /* first page of the slot */
+	uint32_t page_size;
+	uint32_t npages;
+	uint32_t slot;
+	uint32_t reserved;
+	/* npages x u64 kt_xxh64(): XXH64, seed 0, over page_size bytes */
+};
+
+/* ---- KT_REC_END ------------------------------------------------------- */
+struct kt_end_body {
+	uint32_t reason;     /* enum kt_end_reason */
+	int32_t status;      /* kvmtrace's exit status */
+	uint64_t events;     /* records written before this one */
+	uint64_t exits;      /* KVM_RUN returns */
+};
+
+/* Reader errors, -errno style. */
+#define KT_E_NOT_TRACE   (-ENOMSG)           /* not zstd, or no magic */
+#define KT_E_CORRUPT     (-EBADMSG)          /* checksum or record damage */
+#define KT_E_NEWER       (-EPROTONOSUPPORT)  /* major version too new */
+#define KT_E_TRUNCATED   (-ENODATA)          /* ends inside a frame */
+
+#endif

@@ -1,0 +1,41 @@
+/* Writing a trace (trace/trace_format.h).  A recording thread only
+ * copies its record into the current frame under a short lock; a flusher
+ * thread delta-codes, compresses and writes full frames (double buffering),
+ * and ends a frame KT_FRAME_MAX_NS after its first record even when nothing
+ * else arrives, so a recorder killed at any moment leaves a trace readable
+ * up to its last frame. */
+#ifndef KVMTRACE_TRACE_WRITER_H
+#define KVMTRACE_TRACE_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace/trace_format.h"
+
+struct kt_writer;
+
+/* Create path (O_EXCL unless force).  NULL with -errno in *err. */
+struct kt_writer *kt_writer_open(const char *path, bool force, int *err);
+/* The file magic and the KT_REC_HEADER record, written out at once. */
+int kt_writer_header(struct kt_writer *w, const void *tlv, size_t len);
+
+/* Events; safe from several threads at once.  Errors are kept for close:
+ * after a failed write (ENOSPC) nothing more is written, so the file holds
+ * whole frames and reads as truncated.  A memwrite larger than 4 MiB
+ * becomes several records at consecutive gpas; any other record that no
+ * frame can hold is dropped with -EFBIG. */
+void kt_writer_ioctl(struct kt_writer *w, uint16_t vcpu, const struct kt_ioctl_body *b,
+		     const void *in, const void *out);
+void kt_writer_snapshot(struct kt_writer *w, uint16_t vcpu,
+			const struct kt_snapshot_body *s);
+void kt_writer_memwrite(struct kt_writer *w, uint64_t gpa, const void *data, size_t len);
+void kt_writer_digest(struct kt_writer *w, const struct kt_digest_body *d,
+		      const uint64_t *hashes);
+void kt_writer_end(struct kt_writer *w, const struct kt_end_body *e);
+
+uint64_t kt_writer_events(struct kt_writer *w);
+/* Flush, close, free.  0 or the first error (-errno). */
+int kt_writer_close(struct kt_writer *w);
+
+#endif
