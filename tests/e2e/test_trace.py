@@ -12,6 +12,7 @@ import re
 import pytest
 
 import expectations
+import kvmhost
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 GUESTS = REPO / "build" / "guests"
@@ -86,6 +87,10 @@ def test_show_stats_and_header(kernel, tmp_path):
     assert hdr["guest_name"] == "hello.bin"
     assert hdr["caps"]["KVM_CAP_SYNC_REGS"] > 0
     assert hdr["kernel_release"] in kernel.version
+    # The backend the trace names is the one the test harness names.
+    backend = kvmhost.backend()[0] if kernel.native else \
+        kernel.sh("test -d /sys/module/kvm_amd && echo svm || echo vmx").stdout.strip()
+    assert hdr["kvm_backend"] == backend
 
 
 def test_a_recorder_killed_with_sigkill_leaves_a_readable_prefix(kernel, tmp_path,
