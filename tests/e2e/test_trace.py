@@ -202,7 +202,6 @@ def test_every_corpus_trace_matches_its_expectation_and_replays(kernel, tmp_path
     r = kernel.run(["show", "--stats", str(trace)])
     assert r.returncode == 0, r.stderr
     exits = exit_counts(r.stdout)
-    assert exits, r.stdout
     kernel_behaviour(kernel, guest, "exit counts in the trace",
                      [f"exits: {exp['exits']} -> {exits}"] if exits != exp["exits"] else [])
     r = kernel.run(["replay", str(trace)])
