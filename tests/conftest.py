@@ -7,8 +7,6 @@ Fixtures:
   kernel         parametrized over the kernel columns (ids `6.1`, `6.12`, and
                  `native` where this host's /dev/kvm is usable): a Target
   qemu_kernel    the same over the QEMU series only (tests of the runner)
-  kvm            one Target: native where /dev/kvm is usable, else the first
-                 series' VM
   kernel_behaviour  check(target, guest, what, mismatches): see below
 Columns: all by default; --kernels / $KVMTRACE_KERNELS narrow them
 (`6.1,native`; `auto` is native where usable, else the first series).
@@ -132,12 +130,6 @@ def kernel(request, get_target, record_property):
 @pytest.fixture
 def qemu_kernel(request, get_target, record_property):
     return _tag(get_target(request.param), record_property)
-
-
-@pytest.fixture
-def kvm(get_target, kernel_series, record_property):
-    native = targets.NATIVE in targets.columns()
-    return _tag(get_target(targets.NATIVE if native else kernel_series[0]), record_property)
 
 
 @pytest.fixture
