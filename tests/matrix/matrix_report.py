@@ -14,9 +14,10 @@ def column_key(column):
     return (ORDER.index(first) if first in ORDER else len(ORDER), column)
 
 
-def cell_text(cell):
+def cell_text(cell, row=""):
     if cell is None:
-        return "not run"
+        # Rows in parentheses (the host environment) belong to some columns only.
+        return "" if row.startswith("(") else "not run"
     fields = cell["fields"]
     if not fields:
         return cell["verdict"]
@@ -41,7 +42,7 @@ def markdown(cells, kernels, notes):
     out += ["", "## Results", "", "| guest | " + " | ".join(columns) + " |",
             "|---" * (len(columns) + 1) + "|"]
     for g in guests:
-        out.append(f"| {g} | " + " | ".join(cell_text(grid.get((g, c))) for c in columns) + " |")
+        out.append(f"| {g} | " + " | ".join(cell_text(grid.get((g, c)), g) for c in columns) + " |")
     out += ["", "## Findings", ""]
     out += ["Kernel behaviour on the native column that differs from the expectation or "
             "from a series' goldens (make matrix STRICT=1 fails on these).", ""]
@@ -66,7 +67,7 @@ def html_page(cells, kernels, notes):
     rows = "".join(
         f"<tr><th>{e(g)}</th>" + "".join(
             f'<td class="{(grid.get((g, c)) or {}).get("verdict", "none")}">'
-            f"{e(cell_text(grid.get((g, c))))}</td>" for c in columns) + "</tr>"
+            f"{e(cell_text(grid.get((g, c)), g))}</td>" for c in columns) + "</tr>"
         for g in guests)
     found = "".join(f"<h3>{e(c['guest'])}: {e(c['column'])}</h3><ul>" +
                     "".join(f"<li><code>{e(d)}</code></li>" for d in c["details"]) + "</ul>"
