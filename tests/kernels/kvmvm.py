@@ -3,9 +3,9 @@
 
 QEMU runs it with `-accel kvm` where a probe showed that works (accel.py),
 else under TCG, where `-cpu max` emulates AMD SVM, kvm_amd loads in the guest
-and /dev/kvm works there.  The guest sees
-the host's / read-only and the repo read-write at the same absolute path, so
-build/kvmtrace runs there as it is.  Boot once, run many commands:
+and /dev/kvm works there.  The guest sees the host's / read-only and the repo
+read-write at the same absolute path, so build/kvmtrace runs there as it is.
+Boot once, run many commands:
 
     vm = KernelVM("6.12").start()
     r = vm.run(["build/kvmtrace", "run", "guest.bin"], timeout=30)
