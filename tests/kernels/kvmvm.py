@@ -359,9 +359,13 @@ class KernelVM:
 
     def describe(self):
         """One line: the kernel, its boot time, the accelerator and why."""
+        cpus = f" {self.smp} vCPUs" if self.smp > 1 else ""
         boot = f" boot {self.boot_seconds:.1f}s" if self.boot_seconds else ""
-        how = f"; {self.accel.line()}" if self.accel else ""
-        return f"{self.kernel_version}{boot}{how}"
+        how = ""
+        if self.accel:
+            single = self._accel_option().endswith("thread=single")
+            how = f"; {self.accel.line()}" + (" (one TCG thread)" if single else "")
+        return f"{self.kernel_version}{cpus}{boot}{how}"
 
     # --- commands ----------------------------------------------------------
 
