@@ -109,7 +109,7 @@ static int check_privilege(void)
 
 static int find_tracefs(const char *want, char *dir, size_t len)
 {
-	char events[256];
+	char events[KX_PATH_MAX + 32];
 
 	snprintf(dir, len, "%s", want ? want : DEFAULT_TRACEFS);
 	snprintf(events, sizeof(events), "%s/events", dir);
@@ -151,7 +151,7 @@ static int read_text(const char *path, char *buf, size_t len)
 static int load_format(const char *tracefs, const char *name, struct kx_tp_format *fmt,
 		       char *text, size_t len)
 {
-	char path[256];
+	char path[KX_PATH_MAX + 64];
 
 	snprintf(path, sizeof(path), "%s/events/kvm/%s/format", tracefs, name);
 	int n = read_text(path, text, len);

@@ -24,6 +24,8 @@
 
 struct kx;
 
+#define KX_PATH_MAX 4096  /* PATH_MAX: tracefs may be anywhere (-T) */
+
 struct kx_opts {
 	size_t ring_bytes;      /* ring buffer size, a power of 2 >= 4096;
 				 * 0: 4 MiB (about 40,000 events) */
@@ -47,7 +49,7 @@ struct kx_info {
 	uint16_t present[KX_KINDS];    /* fields published, as in events */
 	uint16_t wanted[KX_KINDS];     /* fields kexits knows for the kind */
 	uint32_t tp_id[KX_KINDS];      /* tracepoint IDs */
-	char tracefs[64];              /* where the format files were read */
+	char tracefs[KX_PATH_MAX];     /* where the format files were read */
 };
 
 /* Load and attach the BPF program.  Fails with -EPERM/-EACCES (no
