@@ -1,7 +1,8 @@
 # make test: every test.  The layering check and the units first (fast, no
 # KVM), then pytest end to end, which reaches KVM natively or through the
 # QEMU kernel runner, then the end-to-end tests again against the ASan+UBSan
-# binary, so memory errors in the CLI fail too.
+# binary, so memory errors in the CLI fail too, and a short run of every
+# fuzzer (mk/fuzz.mk).
 PYTEST_ARGS ?=
 # The end-to-end tests run again against the sanitized binary: the ones
 # that drive record, show, replay and diff, on one KVM (native where usable,
@@ -18,6 +19,7 @@ test: deps
 	$(MAKE) SANITIZE=1 all unit
 	$(MAKE) e2e
 	$(MAKE) e2e-san
+	$(MAKE) fuzz-short
 
 check-layers: all
 	$(PYTHON) scripts/check_layers.py --objects $(BUILD)/obj

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/kvm_names.h"
@@ -247,12 +248,14 @@ static int diff_headers(struct differ *d, struct side *a, struct side *b)
 	return kt_sink_diff(&d->a, &d->b, NULL, NULL, header_report, d, NULL);
 }
 
-static int open_side(struct side *s, const char *path)
+static int open_side(struct side *s, const char *path, int fd)
 {
 	int err = 0;
 
 	s->path = path;
-	s->r = kt_reader_open(path, &err);
+	s->r = fd >= 0 ? kt_reader_open_fd(fd, &err) : kt_reader_open(path, &err);
+	if (!s->r && fd < 0 && (err == -EINVAL || err == -EISDIR))
+		return err;  /* not a regular file: the message names it already */
 	return s->r ? 0 : kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
 }
 
@@ -270,8 +273,12 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	kt_sink_flat(&d.b);
 	d.skip_clocks = kt_pathset_match(o->ignore, "ioctl.t_start_ns") &&
 			kt_pathset_match(o->ignore, "ioctl.dur_ns");
-	if ((ret = open_side(&a, o->old_path)) || (ret = open_side(&b, o->new_path)) ||
-	    (ret = diff_headers(&d, &a, &b)))
+	ret = open_side(&a, o->old_path, o->have_fds ? o->old_fd : -1);
+	if (o->have_fds && ret)
+		close(o->new_fd);
+	if (!ret)
+		ret = open_side(&b, o->new_path, o->have_fds ? o->new_fd : -1);
+	if (ret || (ret = diff_headers(&d, &a, &b)))
 		goto out;
 	ret = kt_align(&sa, &sb, &ao, on_op, &d);
 	res->old_events = kt_reader_index(a.r);

@@ -7,6 +7,9 @@ Fixtures:
   kernel         parametrized over the kernel columns (ids `6.1`, `6.12`, and
                  `native` where this host's /dev/kvm is usable): a Target
   qemu_kernel    the same over the QEMU series only (tests of the runner)
+  kvm            one Target, not parametrized: native where this host's
+                 /dev/kvm is usable, else the first series (the `auto`
+                 column), for tests that need a KVM but no particular one
   kernel_behaviour  check(target, guest, what, mismatches): see below
 Columns: all by default; --kernels / $KVMTRACE_KERNELS narrow them
 (`6.1,native`; `auto` is native where usable, else the first series).
@@ -130,6 +133,11 @@ def kernel(request, get_target, record_property):
 @pytest.fixture
 def qemu_kernel(request, get_target, record_property):
     return _tag(get_target(request.param), record_property)
+
+
+@pytest.fixture
+def kvm(get_target, record_property):
+    return _tag(get_target(targets.columns("auto")[0]), record_property)
 
 
 @pytest.fixture

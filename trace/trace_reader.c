@@ -9,6 +9,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "common/file.h"
 #include "trace/trace_delta.h"
 #include "trace/trace_header.h"
 
@@ -196,19 +197,26 @@ static bool starts_like_zstd(struct kt_reader *r)
 
 struct kt_reader *kt_reader_open(const char *path, int *err)
 {
+	int fd = kt_open_regular(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	return kt_reader_open_fd(fd, err);
+}
+
+struct kt_reader *kt_reader_open_fd(int fd, int *err)
+{
 	struct kt_reader *r = calloc(1, sizeof(*r));
 	int ret;
 
 	if (!r) {
 		*err = -ENOMEM;
+		close(fd);
 		return NULL;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		*err = -errno;
-		free(r);
-		return NULL;
-	}
+	r->fd = fd;
 	r->dctx = ZSTD_createDCtx();
 	r->xor.frame = 1;
 	ret = starts_like_zstd(r) ? read_header(r) : KT_E_NOT_TRACE;

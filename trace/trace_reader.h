@@ -27,6 +27,10 @@ struct kt_event {
 /* NULL with *err: -errno from open/read, KT_E_NOT_TRACE, KT_E_NEWER,
  * KT_E_CORRUPT or KT_E_TRUNCATED (no complete header). */
 struct kt_reader *kt_reader_open(const char *path, int *err);
+/* The same on an fd open for reading (kt_open_regular()), read from its
+ * current offset; the reader owns it from here on, even on failure.  Lets a
+ * command open its inputs, enter the sandbox and only then read. */
+struct kt_reader *kt_reader_open_fd(int fd, int *err);
 void kt_reader_close(struct kt_reader *r);
 
 /* The header record's raw TLV body. */
