@@ -17,6 +17,8 @@ enum kvmtrace_status {
 	KT_TRACE_TRUNCATED = 16,/* show/replay: trace ends mid-stream */
 	KT_INTERRUPTED = 18,    /* SIGINT/SIGTERM (trace finished properly) */
 	KT_INTERNAL = 20,       /* out of memory and other host trouble */
+	KT_NO_KEXITS = 22,      /* record --kernel-exits=require: in-kernel
+				 * exits cannot be captured here */
 };
 
 /* replay and diff: diff(1)'s statuses. */
