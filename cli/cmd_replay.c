@@ -14,7 +14,8 @@
 static const char usage[] =
 	"usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
 	"                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
-	"                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n";
+	"                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n"
+	"                      [--kernel-exits[=require]]\n";
 
 struct replay_cli {
 	bool json, force, strict_env;
@@ -24,6 +25,7 @@ struct replay_cli {
 	const char *output;
 	unsigned runs;
 	const char *ignore_out;
+	struct kt_kexits_opts kexits;
 };
 
 static void on_divergence(void *ctx, const struct kt_divergence *d, bool env)
@@ -67,6 +69,46 @@ static int set_runs(struct replay_cli *c, const char *v)
 	return 0;
 }
 
+static int set_kexits(struct replay_cli *c, const char *v)
+{
+	if (v && strcmp(v, "require")) {
+		fprintf(stderr, "kvmtrace replay: --kernel-exits '%s': the only value is "
+			"'require'\n%s", v, usage);
+		return KT_TROUBLE;
+	}
+	c->kexits.mode = v ? KT_KEXITS_REQUIRED : KT_KEXITS_WANTED;
+	return 0;
+}
+
+/* --kernel-exits: the capture opened before the replay's vCPU threads.
+ * Not possible here: one line and a replay without them, or with
+ * =require status 2. */
+static int open_kexits(const struct replay_cli *c, struct kt_kexits **kx)
+{
+	*kx = NULL;
+	if (c->kexits.mode == KT_KEXITS_OFF || !kt_kexits_open(kx, &c->kexits))
+		return 0;
+	if (c->kexits.mode == KT_KEXITS_REQUIRED)
+		return cli_errorf(KT_TROUBLE, "--kernel-exits=require: %s", kt_last_error());
+	fprintf(stderr, "kvmtrace: kernel exits not compared: %s\n", kt_last_error());
+	return 0;
+}
+
+static void close_kexits(struct kt_kexits *kx)
+{
+	struct kt_kexits_totals t;
+
+	if (!kx)
+		return;
+	kt_kexits_totals(kx, &t);
+	if (t.lost)
+		fprintf(stderr, "kvmtrace: %" PRIu64 " of the replay's kernel exits lost (the "
+			"ring buffer was full)\n", t.lost);
+	if (kt_kexits_problem(kx))
+		fprintf(stderr, "kvmtrace: kernel exits: %s\n", kt_kexits_problem(kx));
+	kt_kexits_close(kx);
+}
+
 static int parse(int argc, char **argv, struct replay_cli *c)
 {
 	static const struct option longopts[] = {
@@ -79,6 +121,7 @@ static int parse(int argc, char **argv, struct replay_cli *c)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "ignore-out", required_argument, NULL, 'O' },
 		{ "strict-env", no_argument, NULL, 'S' },
+		{ "kernel-exits", optional_argument, NULL, 'K' },
 		{ 0 },
 	};
 	int opt, ret = 0;
@@ -99,6 +142,7 @@ static int parse(int argc, char **argv, struct replay_cli *c)
 				ret = cli_error(KT_TROUBLE);
 			break;
 		case 'k': c->kvm_path = optarg; break;
+		case 'K': ret = set_kexits(c, optarg); break;
 		default: ret = bad_option(argv[optind - 1], opt);
 		}
 	}
@@ -162,7 +206,10 @@ int cmd_replay(int argc, char **argv)
 		o.ignore = c.ignore;
 		o.output = c.output;
 		o.force = c.force;
-		status = c.runs > 1 ? replay_many(&c, &o) : replay_once(&c, &o);
+		status = open_kexits(&c, &o.kexits);
+		if (!status)
+			status = c.runs > 1 ? replay_many(&c, &o) : replay_once(&c, &o);
+		close_kexits(o.kexits);
 	}
 	kt_pathset_free(c.ignore);
 	return status;

@@ -216,6 +216,39 @@ void decode_kexit_line(struct kt_sink *s, const void *body, size_t len)
 	emit_kind_fields(s, &x, true);
 }
 
+/* ---- host-caused exits --------------------------------------------------- */
+static const struct {
+	uint8_t isa;
+	uint32_t reason;
+} host_caused[] = {
+	{ KX_ISA_SVM, 0x060 },  /* intr */
+	{ KX_ISA_SVM, 0x061 },  /* nmi */
+	{ KX_ISA_SVM, 0x062 },  /* smi */
+	{ KX_ISA_SVM, 0x064 },  /* vintr */
+	{ KX_ISA_SVM, 0x077 },  /* pause */
+	{ KX_ISA_VMX, 1 },      /* EXTERNAL_INTERRUPT */
+	{ KX_ISA_VMX, 5 },      /* IO_SMI */
+	{ KX_ISA_VMX, 6 },      /* OTHER_SMI */
+	{ KX_ISA_VMX, 7 },      /* INTERRUPT_WINDOW */
+	{ KX_ISA_VMX, 8 },      /* NMI_WINDOW */
+	{ KX_ISA_VMX, 40 },     /* PAUSE_INSTRUCTION */
+	{ KX_ISA_VMX, 52 },     /* PREEMPTION_TIMER */
+	{ KX_ISA_VMX, 62 },     /* PML_FULL */
+};
+
+bool kt_kexit_async(const void *body)
+{
+	struct kx_event x;
+
+	load(&x, body);
+	if (x.kind != KX_EXIT || !kx_field_present(&x, 0) || !kx_field_present(&x, 1))
+		return false;
+	for (size_t i = 0; i < COUNT(host_caused); i++)
+		if (host_caused[i].isa == x.u.exit.isa && host_caused[i].reason == x.u.exit.reason)
+			return true;
+	return false;
+}
+
 /* ---- the short forms ---------------------------------------------------- */
 /* One identifying value: its name, or hex; spaces become '_' so that it
  * can stand in a field path ("GP excp" -> "GP_excp"). */
@@ -234,7 +267,7 @@ static size_t id_value(const struct kx_event *ev, const char *name, char *buf, s
 	v = kx_field_value(ev, f);
 	if ((nm = namer(ev->kind, name)))
 		sym = nm(ev, v);
-	n = sym ? snprintf(buf, len, "%s", sym) : snprintf(buf, len, "%#llx",
+	n = sym ? snprintf(buf, len, "%s", sym) : snprintf(buf, len, "0x%llx",
 							     (unsigned long long)v);
 	for (char *p = buf; *p; p++)
 		if (*p == ' ')

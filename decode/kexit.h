@@ -8,6 +8,7 @@
 #ifndef KVMTRACE_DECODE_KEXIT_H
 #define KVMTRACE_DECODE_KEXIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,14 @@ const char *kt_kexit_reason(const void *body, char *buf, size_t len);
  * "entry"; *key (if not NULL) its hash, for comparing sequences. */
 const char *kt_kexit_step(const void *body, char *buf, size_t len, uint64_t *key);
 
+/* A kvm_exit the host caused rather than the guest: an interrupt, NMI or
+ * SMI for the host, a pause-loop exit (a matter of timing), the preemption
+ * timer, an interrupt or NMI window (the harness has no interrupt sources
+ * of its own), PML full.  Where they fall differs from run to run, so the
+ * sequences and counts compared leave them (and the kvm_entry that follows
+ * each) out and count them apart, under kexits.async.*. */
+bool kt_kexit_async(const void *body);
+
 /* Counts and times by reason, like perf kvm stat: a kvm_exit's time is
  * until the next kvm_entry of its vCPU (the time KVM spent on it), where
  * the kernel has kvm_entry. */
@@ -42,12 +51,14 @@ struct kt_kexit_row {
 	uint8_t kind;
 	uint64_t count;
 	uint64_t timed, ns;   /* exits followed by an entry, and their time */
+	bool async;           /* a host-caused exit (kt_kexit_async) */
 };
 
 struct kt_kexit_tally {
 	struct kt_buf rows;                    /* struct kt_kexit_row, first seen first */
 	uint64_t kinds[KT_KEXIT_KINDS_MAX];    /* events per kind */
 	uint64_t events, lost;
+	uint64_t async_exits, async_entries;   /* host-caused, and the entries after them */
 	struct kt_buf pending;                 /* per vCPU: the exit awaiting its entry */
 };
 
@@ -56,7 +67,9 @@ void kt_kexit_tally_lost(struct kt_kexit_tally *t, uint64_t count);
 void kt_kexit_tally_free(struct kt_kexit_tally *t);
 /* kexits.count.<kind> for every kind h says was captured (0 too), then
  * kexits.count.<reason> for each reason seen that is not a kind's total,
- * and kexits.count.lost.  Nothing when h is NULL or not KT_KEXITS_ON. */
+ * and kexits.count.lost; host-caused exits and the entries after them
+ * only under kexits.async.<reason> and kexits.async.entry.  Nothing when
+ * h is NULL or not KT_KEXITS_ON. */
 void kt_kexit_tally_emit(struct kt_sink *s, const struct kt_kexit_tally *t,
 			 const struct kt_kexits_hdr *h);
 /* The header field of a trace, 0 when it has one (h filled), else -ENOENT. */

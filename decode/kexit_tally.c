@@ -13,6 +13,7 @@
 struct pending_exit {
 	int row;          /* -1: none */
 	uint64_t ts_ns;
+	bool async;       /* the last exit was host-caused */
 };
 
 static int row_of(struct kt_kexit_tally *t, const char *name, uint8_t kind)
@@ -59,8 +60,19 @@ void kt_kexit_tally_add(struct kt_kexit_tally *t, uint16_t vcpu, const void *bod
 	if (!(p = pending(t, vcpu)))
 		return;
 	if (b.kind == KX_EXIT) {
-		*p = (struct pending_exit){ .row = row, .ts_ns = b.ts_ns };
-	} else if (b.kind == KX_ENTRY && p->row >= 0) {
+		bool async = kt_kexit_async(body);
+
+		*p = (struct pending_exit){ .row = row, .ts_ns = b.ts_ns, .async = async };
+		t->async_exits += async;
+		if (async && row >= 0)
+			kt_buf_at(&t->rows, struct kt_kexit_row, row).async = true;
+		return;
+	}
+	if (b.kind == KX_ENTRY && p->async) {
+		t->async_entries++;
+		p->async = false;
+	}
+	if (b.kind == KX_ENTRY && p->row >= 0) {
 		struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, p->row);
 
 		r->timed++;
@@ -86,18 +98,30 @@ void kt_kexit_tally_emit(struct kt_sink *s, const struct kt_kexit_tally *t,
 {
 	if (!h || h->state != KT_KEXITS_ON)
 		return;
+	size_t n = kt_buf_count(&t->rows, struct kt_kexit_row);
+
 	s->ops->begin(s, "kexits");
 	s->ops->begin(s, "count");
 	for (unsigned k = 0; k < KX_KINDS; k++)
 		if (h->attached >> k & 1)
-			kt_dec(s, kx_kind_name(k), t->kinds[k]);
-	for (size_t i = 0; i < kt_buf_count(&t->rows, struct kt_kexit_row); i++) {
+			kt_dec(s, kx_kind_name(k), t->kinds[k] -
+			       (k == KX_EXIT ? t->async_exits : k == KX_ENTRY ? t->async_entries : 0));
+	for (size_t i = 0; i < n; i++) {
 		const struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, i);
 
-		if (strcmp(r->name, kx_kind_name(r->kind)))
+		if (!r->async && strcmp(r->name, kx_kind_name(r->kind)))
 			kt_dec(s, r->name, r->count);
 	}
 	kt_dec(s, "lost", t->lost);
+	s->ops->end(s);
+	s->ops->begin(s, "async");
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, i);
+
+		if (r->async)
+			kt_dec(s, r->name, r->count);
+	}
+	kt_dec(s, "entry", t->async_entries);
 	s->ops->end(s);
 	s->ops->end(s);
 }

@@ -61,7 +61,7 @@ struct kt_kexits {
 	pthread_t collector;
 	bool collecting;
 	atomic_bool stopping;
-	uint64_t delivered, lost;
+	uint64_t delivered, lost, records;
 	char problem[256];
 };
 
@@ -175,6 +175,7 @@ static void report_lost(struct kt_kexits *k, unsigned slot, uint64_t upto)
 					.count = upto - k->next_seq[slot] };
 
 	k->lost += l.count;
+	k->records++;
 	k->next_seq[slot] = upto;
 	if (k->sink.lost)
 		k->sink.lost(k->sink.ctx, k->slot_vcpu[slot], &l);
@@ -193,6 +194,7 @@ static int deliver(const struct kx_event *ev, void *ctx)
 	memcpy(&b, ev, sizeof(b));
 	b.ts_ns = ev->ts_ns > k->t_base ? ev->ts_ns - k->t_base : 0;
 	k->delivered++;
+	k->records++;
 	if (k->sink.event)
 		k->sink.event(k->sink.ctx, k->slot_vcpu[ev->slot], &b);
 	return 0;
@@ -330,6 +332,7 @@ void kt_kexits_totals(const struct kt_kexits *k, struct kt_kexits_totals *t)
 {
 	t->delivered = k->delivered;
 	t->lost = k->lost;
+	t->records = k->records;
 }
 
 const char *kt_kexits_problem(const struct kt_kexits *k)

@@ -84,6 +84,7 @@ void kt_kexits_stop(struct kt_kexits *k);
 struct kt_kexits_totals {
 	uint64_t delivered;   /* events handed to sinks since open */
 	uint64_t lost;        /* events the ring dropped */
+	uint64_t records;     /* sink calls: events and losses */
 };
 void kt_kexits_totals(const struct kt_kexits *k, struct kt_kexits_totals *t);
 /* The first thing that went wrong while capturing (a thread that could

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct kt_pathset;
+struct kt_kexits;
 
 /* One difference between the recording and the replay. */
 struct kt_divergence {
@@ -23,6 +24,10 @@ struct kt_replay_opts {
 	const struct kt_pathset *ignore;
 	const char *output;      /* -o: write the replay as a trace, or NULL */
 	bool force;
+	/* --kernel-exits: capture the replay's own in-kernel exits with this
+	 * (recorder/kernel_exits.h, opened by the caller) and compare them
+	 * with the trace's; NULL: the trace's are passed over. */
+	struct kt_kexits *kexits;
 	/* Called for every divergence and, once each, for every environment
 	 * difference (env true: the host differs, replayer/environment.h). */
 	void (*report)(void *ctx, const struct kt_divergence *d, bool env);
