@@ -43,6 +43,8 @@ void cli_count_kexit(struct kt_kexit_tally *t, const struct kt_event *ev)
 	} else if (ev->type == KT_REC_KEXIT_LOST && ev->len >= sizeof(l)) {
 		memcpy(&l, ev->body, sizeof(l));
 		kt_kexit_tally_lost(t, l.count);
+	} else if (ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN) {
+		kt_kexit_tally_run(t, ev->vcpu);
 	}
 }
 

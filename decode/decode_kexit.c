@@ -69,6 +69,7 @@ static const struct {
 	{ KX_MSR, "write", msr_rw, true },
 	{ KX_INJ_EXCEPTION, "exception", vector, false },
 };
+_Static_assert(offsetof(struct kx_inj_exception, reinjected) == 2, "kx_layout's bit 3");
 
 static int named_index(unsigned kind, const char *field)
 {
@@ -226,21 +227,30 @@ static const struct {
 	{ KX_ISA_SVM, 0x062 },  /* smi */
 	{ KX_ISA_SVM, 0x064 },  /* vintr */
 	{ KX_ISA_SVM, 0x077 },  /* pause */
+	{ KX_ISA_SVM, 0x400 },  /* npf */
 	{ KX_ISA_VMX, 1 },      /* EXTERNAL_INTERRUPT */
 	{ KX_ISA_VMX, 5 },      /* IO_SMI */
 	{ KX_ISA_VMX, 6 },      /* OTHER_SMI */
 	{ KX_ISA_VMX, 7 },      /* INTERRUPT_WINDOW */
 	{ KX_ISA_VMX, 8 },      /* NMI_WINDOW */
 	{ KX_ISA_VMX, 40 },     /* PAUSE_INSTRUCTION */
+	{ KX_ISA_VMX, 48 },     /* EPT_VIOLATION */
+	{ KX_ISA_VMX, 49 },     /* EPT_MISCONFIG */
 	{ KX_ISA_VMX, 52 },     /* PREEMPTION_TIMER */
 	{ KX_ISA_VMX, 62 },     /* PML_FULL */
 };
 
-bool kt_kexit_async(const void *body)
+/* kvm_inj_exception's fields: bit 3, reinjected */
+#define INJ_REINJECTED 3
+
+bool kt_kexit_host(const void *body)
 {
 	struct kx_event x;
 
 	load(&x, body);
+	/* An exception delivered again: a host exit cut its delivery short. */
+	if (x.kind == KX_INJ_EXCEPTION)
+		return kx_field_present(&x, INJ_REINJECTED) && x.u.inj_exception.reinjected;
 	if (x.kind != KX_EXIT || !kx_field_present(&x, 0) || !kx_field_present(&x, 1))
 		return false;
 	for (size_t i = 0; i < COUNT(host_caused); i++)
@@ -299,7 +309,8 @@ const char *kt_kexit_reason(const void *body, char *buf, size_t len)
 	first = step_ids[st].id[0];
 	/* Split by the first identifying field only where it is a name. */
 	if (first && namer(x.kind, first) && id_value(&x, first, v, sizeof(v)))
-		snprintf(buf, len, "%s.%s", kx_kind_name(x.kind), v);
+		snprintf(buf, len, "%s.%s%s", kx_kind_name(x.kind), v,
+			 x.kind == KX_INJ_EXCEPTION && kt_kexit_host(body) ? ".reinjected" : "");
 	else
 		snprintf(buf, len, "%s", kx_kind_name(x.kind));
 	return buf;

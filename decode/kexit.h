@@ -35,13 +35,18 @@ const char *kt_kexit_reason(const void *body, char *buf, size_t len);
  * "entry"; *key (if not NULL) its hash, for comparing sequences. */
 const char *kt_kexit_step(const void *body, char *buf, size_t len, uint64_t *key);
 
-/* A kvm_exit the host caused rather than the guest: an interrupt, NMI or
- * SMI for the host, a pause-loop exit (a matter of timing), the preemption
- * timer, an interrupt or NMI window (the harness has no interrupt sources
- * of its own), PML full.  Where they fall differs from run to run, so the
- * sequences and counts compared leave them (and the kvm_entry that follows
- * each) out and count them apart, under kexits.async.*. */
-bool kt_kexit_async(const void *body);
+/* A kvm_exit whose number and place follow the host rather than the
+ * guest: an interrupt, NMI or SMI for the host, a pause-loop exit (a
+ * matter of timing), the preemption timer, an interrupt or NMI window (the
+ * harness has no interrupt sources of its own), PML full, and the nested
+ * page faults (SVM npf, VMX EPT violation and misconfiguration: a page the
+ * host reclaimed, migrated or merged faults again; MMIO shows as kvm_mmio
+ * anyway).  They differ from run to run on one host, so the sequences
+ * and counts compared leave them (and the kvm_entry after each) out and
+ * count them apart, under kexits.host.*.  So is an exception injected
+ * again (kvm_inj_exception's reinjected), after such an exit cut its
+ * delivery short. */
+bool kt_kexit_host(const void *body);
 
 /* Counts and times by reason, like perf kvm stat: a kvm_exit's time is
  * until the next kvm_entry of its vCPU (the time KVM spent on it), where
@@ -51,24 +56,30 @@ struct kt_kexit_row {
 	uint8_t kind;
 	uint64_t count;
 	uint64_t timed, ns;   /* exits followed by an entry, and their time */
-	bool async;           /* a host-caused exit (kt_kexit_async) */
+	bool host;            /* kt_kexit_host */
 };
 
 struct kt_kexit_tally {
 	struct kt_buf rows;                    /* struct kt_kexit_row, first seen first */
 	uint64_t kinds[KT_KEXIT_KINDS_MAX];    /* events per kind */
 	uint64_t events, lost;
-	uint64_t async_exits, async_entries;   /* host-caused, and the entries after them */
+	uint64_t host_exits, host_entries;     /* host-caused, and the entries after them */
+	uint64_t host_injections;              /* exceptions delivered again */
 	struct kt_buf pending;                 /* per vCPU: the exit awaiting its entry */
 };
 
 void kt_kexit_tally_add(struct kt_kexit_tally *t, uint16_t vcpu, const void *body);
+/* vcpu's KVM_RUN returned: its next entry is not the one back from a host
+ * exit, whatever the last exit was. */
+void kt_kexit_tally_run(struct kt_kexit_tally *t, uint16_t vcpu);
 void kt_kexit_tally_lost(struct kt_kexit_tally *t, uint64_t count);
 void kt_kexit_tally_free(struct kt_kexit_tally *t);
+/* Add src's counts to dst (per-vCPU tallies made one).  0 or -ENOMEM. */
+int kt_kexit_tally_merge(struct kt_kexit_tally *dst, const struct kt_kexit_tally *src);
 /* kexits.count.<kind> for every kind h says was captured (0 too), then
  * kexits.count.<reason> for each reason seen that is not a kind's total,
  * and kexits.count.lost; host-caused exits and the entries after them
- * only under kexits.async.<reason> and kexits.async.entry.  Nothing when
+ * only under kexits.host.<reason> and kexits.host.entry.  Nothing when
  * h is NULL or not KT_KEXITS_ON. */
 void kt_kexit_tally_emit(struct kt_sink *s, const struct kt_kexit_tally *t,
 			 const struct kt_kexits_hdr *h);

@@ -13,7 +13,7 @@
 struct pending_exit {
 	int row;          /* -1: none */
 	uint64_t ts_ns;
-	bool async;       /* the last exit was host-caused */
+	bool host;       /* the last exit was host-caused */
 };
 
 static int row_of(struct kt_kexit_tally *t, const char *name, uint8_t kind)
@@ -59,18 +59,22 @@ void kt_kexit_tally_add(struct kt_kexit_tally *t, uint16_t vcpu, const void *bod
 		kt_buf_at(&t->rows, struct kt_kexit_row, row).count++;
 	if (!(p = pending(t, vcpu)))
 		return;
+	if (kt_kexit_host(body)) {
+		if (row >= 0)
+			kt_buf_at(&t->rows, struct kt_kexit_row, row).host = true;
+		if (b.kind == KX_INJ_EXCEPTION)
+			t->host_injections++;
+	}
 	if (b.kind == KX_EXIT) {
-		bool async = kt_kexit_async(body);
+		bool host = kt_kexit_host(body);
 
-		*p = (struct pending_exit){ .row = row, .ts_ns = b.ts_ns, .async = async };
-		t->async_exits += async;
-		if (async && row >= 0)
-			kt_buf_at(&t->rows, struct kt_kexit_row, row).async = true;
+		*p = (struct pending_exit){ .row = row, .ts_ns = b.ts_ns, .host = host };
+		t->host_exits += host;
 		return;
 	}
-	if (b.kind == KX_ENTRY && p->async) {
-		t->async_entries++;
-		p->async = false;
+	if (b.kind == KX_ENTRY && p->host) {
+		t->host_entries++;
+		p->host = false;
 	}
 	if (b.kind == KX_ENTRY && p->row >= 0) {
 		struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, p->row);
@@ -81,9 +85,42 @@ void kt_kexit_tally_add(struct kt_kexit_tally *t, uint16_t vcpu, const void *bod
 	}
 }
 
+void kt_kexit_tally_run(struct kt_kexit_tally *t, uint16_t vcpu)
+{
+	struct pending_exit *p = pending(t, vcpu);
+
+	if (p)
+		p->host = false;
+}
+
 void kt_kexit_tally_lost(struct kt_kexit_tally *t, uint64_t count)
 {
 	t->lost += count;
+}
+
+int kt_kexit_tally_merge(struct kt_kexit_tally *dst, const struct kt_kexit_tally *src)
+{
+	for (size_t i = 0; i < kt_buf_count(&src->rows, struct kt_kexit_row); i++) {
+		const struct kt_kexit_row *s = &kt_buf_at(&src->rows, struct kt_kexit_row, i);
+		int row = row_of(dst, s->name, s->kind);
+		struct kt_kexit_row *d;
+
+		if (row < 0)
+			return -ENOMEM;
+		d = &kt_buf_at(&dst->rows, struct kt_kexit_row, row);
+		d->count += s->count;
+		d->timed += s->timed;
+		d->ns += s->ns;
+		d->host |= s->host;
+	}
+	for (unsigned k = 0; k < KT_KEXIT_KINDS_MAX; k++)
+		dst->kinds[k] += src->kinds[k];
+	dst->events += src->events;
+	dst->lost += src->lost;
+	dst->host_exits += src->host_exits;
+	dst->host_entries += src->host_entries;
+	dst->host_injections += src->host_injections;
+	return 0;
 }
 
 void kt_kexit_tally_free(struct kt_kexit_tally *t)
@@ -105,23 +142,24 @@ void kt_kexit_tally_emit(struct kt_sink *s, const struct kt_kexit_tally *t,
 	for (unsigned k = 0; k < KX_KINDS; k++)
 		if (h->attached >> k & 1)
 			kt_dec(s, kx_kind_name(k), t->kinds[k] -
-			       (k == KX_EXIT ? t->async_exits : k == KX_ENTRY ? t->async_entries : 0));
+			       (k == KX_EXIT ? t->host_exits : k == KX_ENTRY ? t->host_entries :
+				k == KX_INJ_EXCEPTION ? t->host_injections : 0));
 	for (size_t i = 0; i < n; i++) {
 		const struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, i);
 
-		if (!r->async && strcmp(r->name, kx_kind_name(r->kind)))
+		if (!r->host && strcmp(r->name, kx_kind_name(r->kind)))
 			kt_dec(s, r->name, r->count);
 	}
 	kt_dec(s, "lost", t->lost);
 	s->ops->end(s);
-	s->ops->begin(s, "async");
+	s->ops->begin(s, "host");
 	for (size_t i = 0; i < n; i++) {
 		const struct kt_kexit_row *r = &kt_buf_at(&t->rows, struct kt_kexit_row, i);
 
-		if (r->async)
+		if (r->host)
 			kt_dec(s, r->name, r->count);
 	}
-	kt_dec(s, "entry", t->async_entries);
+	kt_dec(s, "entry", t->host_entries);
 	s->ops->end(s);
 	s->ops->end(s);
 }

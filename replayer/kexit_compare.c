@@ -24,15 +24,15 @@ void kt_kexit_run_add(struct kt_kexit_run *r, uint64_t index, const void *body,
 	char step[96];
 
 	memcpy(&it.b, body, sizeof(it.b));
-	if (it.b.kind == KX_EXIT && kt_kexit_async(body)) {
-		r->skip_entry = true;  /* and the entry back from it */
+	if (kt_kexit_host(body)) {
+		if (it.b.kind == KX_EXIT)
+			r->skip_entry = true;  /* and the entry back from it */
 		return;
 	}
 	if (it.b.kind == KX_ENTRY && r->skip_entry) {
 		r->skip_entry = false;
 		return;
 	}
-	r->skip_entry = false;
 	kt_kexit_step(body, step, sizeof(step), &it.key);
 	r->hash = (r->hash ^ it.key) * FNV_PRIME;
 	if (r->steps++ >= KT_KEXIT_KEEP || (budget && !*budget))

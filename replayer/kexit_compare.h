@@ -2,7 +2,7 @@
  * as three separate, ignorable kinds of field path:
  *
  *   kexits.count.<reason>   the whole trace's counts by reason (decode/kexit.h);
- *                           host-caused exits under kexits.async.* (ignored
+ *                           host-caused exits under kexits.host.* (ignored
  *                           by default: they follow the host's timers)
  *   kexits.sequence         per KVM_RUN: the steps the guest caused, in order
  *                           ("exit(cpuid) cpuid(0x0 0x0) entry ..."); the

@@ -132,8 +132,10 @@ int kt_kexit_diff_take(struct kt_kexit_diff *kd, int side, const struct kt_event
 			kt_kexit_run_lost(p, l.count);
 		return 1;
 	case KT_REC_IOCTL:
-		if (s->on && ev->ioctl->request == KVM_RUN && ev->ioctl->role == KT_FD_VCPU)
+		if (s->on && ev->ioctl->request == KVM_RUN && ev->ioctl->role == KT_FD_VCPU) {
 			queue_run(s, ev, index);
+			kt_kexit_tally_run(&s->tally, ev->vcpu);
+		}
 		return 0;
 	default:
 		return 0;

@@ -1,7 +1,6 @@
 #include "replayer/kexit_replay.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +8,15 @@
 #include "common/error.h"
 #include "harness/guest_abi.h"
 
-/* One vCPU's run being replayed: what the trace says happened in it, what
- * happened here, and the sinks to compare them (each vCPU may be replayed
- * on a thread of its own). */
+/* One vCPU as it is replayed (each may be replayed on a thread of its
+ * own): what the trace says happened in its current run, what happened
+ * here, the counts of both so far, and the sinks to compare with.  The
+ * recorded side is touched by the vCPU's replaying thread only; the
+ * replayed side by kexits' sink (under its lock) while the vCPU runs, and
+ * by that thread once kt_kexits_after_run() has returned. */
 struct vcpu_side {
 	struct kt_kexit_run recorded, replayed;
+	struct kt_kexit_tally recorded_n, replayed_n;
 	struct kt_kexit_cmp cmp;
 };
 
@@ -21,8 +24,6 @@ struct kt_kexit_replay {
 	struct kt_kexits *kx;
 	struct kt_kexits_hdr recorded_hdr, here_hdr;
 	struct vcpu_side v[GUEST_MAX_VCPUS];
-	pthread_mutex_t lock;              /* recorded: from every vCPU's thread */
-	struct kt_kexit_tally recorded, replayed;  /* replayed: under kx's lock */
 	struct kt_kexit_cmp counts;
 };
 
@@ -43,7 +44,6 @@ int kt_kexit_replay_new(struct kt_kexit_replay **out, const struct kt_header *hd
 	kr->kx = kx;
 	kr->recorded_hdr = h;
 	kt_kexits_header(kx, &kr->here_hdr);
-	pthread_mutex_init(&kr->lock, NULL);
 	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
 		kt_kexit_cmp_init(&kr->v[i].cmp, ignore, NULL, report, ctx);
 	kt_kexit_cmp_init(&kr->counts, ignore, NULL, report, ctx);
@@ -58,12 +58,11 @@ void kt_kexit_replay_free(struct kt_kexit_replay *kr)
 	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++) {
 		kt_kexit_run_clear(&kr->v[i].recorded, NULL);
 		kt_kexit_run_clear(&kr->v[i].replayed, NULL);
+		kt_kexit_tally_free(&kr->v[i].recorded_n);
+		kt_kexit_tally_free(&kr->v[i].replayed_n);
 		kt_kexit_cmp_free(&kr->v[i].cmp);
 	}
 	kt_kexit_cmp_free(&kr->counts);
-	kt_kexit_tally_free(&kr->recorded);
-	kt_kexit_tally_free(&kr->replayed);
-	pthread_mutex_destroy(&kr->lock);
 	free(kr);
 }
 
@@ -72,18 +71,20 @@ static void on_event(void *ctx, uint16_t vcpu, const struct kt_kexit_body *b)
 {
 	struct kt_kexit_replay *kr = ctx;
 
-	kt_kexit_tally_add(&kr->replayed, vcpu, b);
-	if (vcpu < GUEST_MAX_VCPUS)
-		kt_kexit_run_add(&kr->v[vcpu].replayed, 0, b, NULL);
+	if (vcpu >= GUEST_MAX_VCPUS)
+		return;
+	kt_kexit_tally_add(&kr->v[vcpu].replayed_n, vcpu, b);
+	kt_kexit_run_add(&kr->v[vcpu].replayed, 0, b, NULL);
 }
 
 static void on_lost(void *ctx, uint16_t vcpu, const struct kt_kexit_lost_body *l)
 {
 	struct kt_kexit_replay *kr = ctx;
 
-	kt_kexit_tally_lost(&kr->replayed, l->count);
-	if (vcpu < GUEST_MAX_VCPUS)
-		kt_kexit_run_lost(&kr->v[vcpu].replayed, l->count);
+	if (vcpu >= GUEST_MAX_VCPUS)
+		return;
+	kt_kexit_tally_lost(&kr->v[vcpu].replayed_n, l->count);
+	kt_kexit_run_lost(&kr->v[vcpu].replayed, l->count);
 }
 
 int kt_kexit_replay_start(struct kt_kexit_replay *kr)
@@ -98,21 +99,19 @@ void kt_kexit_replay_recorded(struct kt_kexit_replay *kr, const struct kt_event 
 			      uint64_t index)
 {
 	struct kt_kexit_lost_body l;
+	struct vcpu_side *v;
 
-	pthread_mutex_lock(&kr->lock);
-	if (ev->type == KT_REC_KEXIT) {
-		kt_kexit_tally_add(&kr->recorded, ev->vcpu, ev->body);
-	} else {
-		memcpy(&l, ev->body, sizeof(l));
-		kt_kexit_tally_lost(&kr->recorded, l.count);
-	}
-	pthread_mutex_unlock(&kr->lock);
 	if (ev->vcpu >= GUEST_MAX_VCPUS)
 		return;
-	if (ev->type == KT_REC_KEXIT)
-		kt_kexit_run_add(&kr->v[ev->vcpu].recorded, index, ev->body, NULL);
-	else
-		kt_kexit_run_lost(&kr->v[ev->vcpu].recorded, l.count);
+	v = &kr->v[ev->vcpu];
+	if (ev->type == KT_REC_KEXIT) {
+		kt_kexit_tally_add(&v->recorded_n, ev->vcpu, ev->body);
+		kt_kexit_run_add(&v->recorded, index, ev->body, NULL);
+	} else {
+		memcpy(&l, ev->body, sizeof(l));
+		kt_kexit_tally_lost(&v->recorded_n, l.count);
+		kt_kexit_run_lost(&v->recorded, l.count);
+	}
 }
 
 /* ---- around each KVM_RUN ------------------------------------------------- */
@@ -131,20 +130,26 @@ void kt_kexit_replay_after_run(struct kt_kexit_replay *kr, uint16_t vcpu, uint64
 	if (vcpu >= GUEST_MAX_VCPUS)
 		return;
 	v = &kr->v[vcpu];
-	/* kexits' lock, taken and released in after_run, orders the sink's
-	 * writes to v->replayed before this read; the vCPU is out of the
-	 * guest, so nothing adds to it now. */
 	kt_kexit_compare_runs(&v->cmp, &v->recorded, &v->replayed, at, context);
 	kt_kexit_run_clear(&v->recorded, NULL);
 	kt_kexit_run_clear(&v->replayed, NULL);
+	kt_kexit_tally_run(&v->recorded_n, vcpu);
+	kt_kexit_tally_run(&v->replayed_n, vcpu);
 }
 
 void kt_kexit_replay_finish(struct kt_kexit_replay *kr, uint64_t end_index, bool counts)
 {
 	const uint64_t at[2] = { end_index, end_index };
+	struct kt_kexit_tally recorded = { 0 }, replayed = { 0 };
+	int ret = 0;
 
 	kt_kexits_stop(kr->kx);
-	if (counts)
-		kt_kexit_compare_counts(&kr->counts, &kr->recorded, &kr->recorded_hdr,
-					&kr->replayed, &kr->here_hdr, at);
+	for (unsigned i = 0; counts && !ret && i < GUEST_MAX_VCPUS; i++)
+		if (!(ret = kt_kexit_tally_merge(&recorded, &kr->v[i].recorded_n)))
+			ret = kt_kexit_tally_merge(&replayed, &kr->v[i].replayed_n);
+	if (counts && !ret)
+		kt_kexit_compare_counts(&kr->counts, &recorded, &kr->recorded_hdr, &replayed,
+					&kr->here_hdr, at);
+	kt_kexit_tally_free(&recorded);
+	kt_kexit_tally_free(&replayed);
 }

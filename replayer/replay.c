@@ -28,7 +28,7 @@ const char *const kt_default_ignores[] = {
 	"*cpuid.*.apic_id", "*cpuid.*.x2apic_id",
 	"header.recorded_at_ns", "header.kvmtrace_version",
 	/* in-kernel exits: the capture's own fields, and the host's exits */
-	"kexit.ts_ns", "kexit.seq", "kexit.tid", "kexit.cpu", "kexits.async.*", NULL,
+	"kexit.ts_ns", "kexit.seq", "kexit.tid", "kexit.cpu", "kexits.host.*", NULL,
 };
 
 /* What one replaying thread needs of its own: the main thread has one,
