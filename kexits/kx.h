@@ -47,7 +47,7 @@ struct kx_info {
 	uint16_t present[KX_KINDS];    /* fields published, as in events */
 	uint16_t wanted[KX_KINDS];     /* fields kexits knows for the kind */
 	uint32_t tp_id[KX_KINDS];      /* tracepoint IDs */
-	char tracefs[64];              /* where the format files were read */
+	char tracefs[192];             /* where the format files were read */
 };
 
 /* Load and attach the BPF program.  Fails with -EPERM/-EACCES (no

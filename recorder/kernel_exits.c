@@ -79,6 +79,8 @@ int kt_kexits_parse_kinds(const char *list, uint32_t *kinds)
 	char word[32];
 
 	*kinds = 0;
+	if (!*list)
+		return kt_fail(-EINVAL, "no kinds given");
 	for (const char *p = list; *p;) {
 		size_t n = strcspn(p, ",");
 		int k;

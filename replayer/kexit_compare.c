@@ -145,6 +145,28 @@ static void field_report(void *ctx, const char *path, const char *a, const char 
 	report(f->c, f->index, f->context, path, a, b);
 }
 
+/* A kvm_exit's intr_info and error_code describe an event whose delivery
+ * the exit cut short only when intr_info's valid bit (31) is set; without
+ * it they are whatever was left there (SVM keeps the last EXITINTINFO's
+ * vector), so they are compared as 0. */
+#define INTR_INFO_VALID 0x80000000u
+
+static struct kt_kexit_body comparable(const struct kt_kexit_body *b)
+{
+	struct kt_kexit_body c = *b;
+	struct kx_exit x;
+
+	if (c.kind != KX_EXIT)
+		return c;
+	memcpy(&x, c.data, sizeof(x));
+	if (!(x.intr_info & INTR_INFO_VALID)) {
+		x.intr_info = 0;
+		x.error_code = 0;
+		memcpy(c.data, &x, sizeof(x));
+	}
+	return c;
+}
+
 /* The bytes compared without the capture's own fields (and the slot,
  * which no path names). */
 static bool same_event(const struct kt_kexit_cmp *c, const struct kt_kexit_body *a,
@@ -175,16 +197,17 @@ static void compare_events(struct kt_kexit_cmp *c, const struct kt_kexit_item *a
 			   const struct kt_kexit_item *b, const char *context)
 {
 	struct field_ctx f = { .c = c, .index = { a->index, b->index }, .context = context };
+	struct kt_kexit_body x = comparable(&a->b), y = comparable(&b->b);
 	char step[96], where[192];
 
-	if (same_event(c, &a->b, &b->b))
+	if (same_event(c, &x, &y))
 		return;
 	/* "cpuid(0x0 0x0) in vcpu0 ioctl(KVM_RUN) -> IO" */
 	snprintf(where, sizeof(where), "%s in %s", kt_kexit_step(&a->b, step, sizeof(step), NULL),
 		 context);
 	f.context = where;
-	decode_into(&c->a, &a->b);
-	decode_into(&c->b, &b->b);
+	decode_into(&c->a, &x);
+	decode_into(&c->b, &y);
 	kt_sink_diff(&c->a, &c->b, c->ignore, c->only, field_report, &f, NULL);
 }
 

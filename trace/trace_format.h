@@ -192,7 +192,8 @@ struct kt_digest_body {
 struct kt_end_body {
 	uint32_t reason;     /* enum kt_end_reason */
 	int32_t status;      /* kvmtrace's exit status */
-	uint64_t events;     /* records written before this one */
+	uint64_t events;     /* records written before this one, but KEXIT and
+			      * KEXIT_LOST ones (1.2) */
 	uint64_t exits;      /* KVM_RUN returns */
 };
 

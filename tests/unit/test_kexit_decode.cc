@@ -396,6 +396,19 @@ TEST(KexitCompare, HostExitsAnywhereDoNotCount)
 	EXPECT_TRUE(compare(a, b).empty());
 }
 
+TEST(KexitCompare, AnExitsEventInfoCountsOnlyWhenValid)
+{
+	auto stale = svm_exit(0x7b), none = svm_exit(0x7b), valid = svm_exit(0x7b);
+	struct kx_exit x;
+	memcpy(&x, stale.data, sizeof(x));
+	x.intr_info = 0xb0d;  // SVM leaves the last vector there, V clear
+	memcpy(stale.data, &x, sizeof(x));
+	x.intr_info = 0x80000b0d;  // #GP being delivered
+	memcpy(valid.data, &x, sizeof(x));
+	EXPECT_TRUE(compare({stale}, {none}).empty());
+	EXPECT_EQ(compare({valid}, {none}), std::vector<std::string>{"kexit.exit.intr_info"});
+}
+
 TEST(KexitCompare, AnotherStepIsTheSequenceAnotherAnswerAField)
 {
 	std::vector<struct kt_kexit_body> a = {svm_exit(0x72), cpuid(0, 1), entry()};
