@@ -5,7 +5,8 @@ is the median of several runs, and what matters are the ratios of one run.
 
 KVM figures come from bench/kvm_bench.sh, run natively where /dev/kvm works
 and in the kernel runner (tests/kernels/kvmvm.py) otherwise.  Writer and diff
-figures need no KVM and run here."""
+figures need no KVM and run here.  The cost of record --kernel-exits
+(bench/kexits_overhead.py) is measured natively only, as root."""
 import os
 import pathlib
 import statistics
@@ -18,6 +19,8 @@ BUILD = REPO / "build"
 EXITS = int(os.environ.get("BENCH_EXITS", "100000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 DIFF_EXITS = int(os.environ.get("BENCH_DIFF_EXITS", "5000000"))  # 10M events
+KEXIT_LOOPS = int(os.environ.get("BENCH_KEXIT_LOOPS", "100000"))
+KEXIT_REPEATS = int(os.environ.get("BENCH_KEXIT_REPEATS", "5"))
 
 
 def run_measured(cmd):
@@ -58,6 +61,29 @@ def kvm_figures(out_dir):
     return {k: statistics.median(v) for k, v in times.items()}, sizes, info
 
 
+def kexit_rows():
+    """record --kernel-exits over record on cpuid_msr_loop, natively."""
+    sys.path.insert(0, str(REPO / "tests" / "kernels"))
+    import kvmvm
+    if os.geteuid() != 0 or not kvmvm.kvm_usable():
+        return [("record --kernel-exits / record", "not measured: needs root and /dev/kvm "
+                 "on this host (bench/kexits_overhead.py)")]
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "kexits_overhead.py"),
+                        str(KEXIT_LOOPS), str(KEXIT_REPEATS)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return [("record --kernel-exits / record", f"failed: {r.stderr.strip()}")]
+    k = {line.split()[1]: float(line.split()[2]) for line in r.stdout.splitlines()
+         if line.startswith("kexits ")}
+    rows = []
+    for mode, what in (("all", "every kind"), ("cpuid_msr", "--kernel-exit-kinds=cpuid,msr")):
+        rows.append((f"record --kernel-exits / record ({what})",
+                     f"{k[mode + '_ratio']:.2f} wall, {k[mode + '_ratio_per_exit']:.2f} "
+                     f"without the {k[mode + '_fixed_s']:.2f} s attach+detach, cpu "
+                     f"{k[mode + '_cpu_ratio']:.2f}; {int(k[mode + '_bytes']):,} trace bytes "
+                     f"(cpuid_msr_loop, {int(k['loops']):,} loops, native; aim <= 1.15)"))
+    return rows
+
+
 def main():
     out_dir = BUILD / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,6 +105,7 @@ def main():
                      f"(no register snapshots; {EXITS // 10} exits)"))
     else:
         rows.append(("strace", "not installed: no reference figure"))
+    rows += kexit_rows()
 
     w = synth(out_dir / "w.zst", 2_000_000)
     rows.append(("trace writer alone", f"{w['events_per_s']:,.0f} events/s, "

@@ -3,10 +3,12 @@
 #ifndef KVMTRACE_CLI_H
 #define KVMTRACE_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cli/run_options.h"
+#include "decode/kexit.h"
 #include "harness/machine.h"
 #include "sandbox/sandbox.h"
 
@@ -63,6 +65,12 @@ void cli_print_environment(const char *path, const char *a, const char *b);
 /* {"kind": kind, "reason": reason} on stdout. */
 void cli_print_json_reason(const char *kind, const char *reason);
 
+/* show: an in-kernel exit (KEXIT or KEXIT_LOST) as a line; counted for
+ * --stats; the stats table (nothing when the trace did not ask for them). */
+void cli_show_kexit(struct kt_sink *s, const struct kt_event *ev, bool verbose);
+void cli_count_kexit(struct kt_kexit_tally *t, const struct kt_event *ev);
+void cli_print_kexit_stats(const struct kt_header *hdr, const struct kt_kexit_tally *t);
+
 /* -v: exits by reason and each vCPU's final registers, on stderr. */
 void cli_print_summary(const struct kt_machine *m);
 /* --summary-json FILE (open as fd): the same for tests, plus --peek values. */
@@ -79,6 +87,6 @@ extern const char *cli_sandbox_selftest;
  * (--no-sandbox); then the self-test, if one was asked for.  0, or the
  * status after printing why (KT_SANDBOX). */
 int cli_enter_sandbox(bool off, const char *command, enum kt_sandbox_profile profile,
-		      const uint32_t *ioctls, size_t nioctls);
+		      const uint32_t *ioctls, size_t nioctls, bool kernel_exits);
 
 #endif

@@ -195,7 +195,7 @@ static int open_inputs(const struct diff_cli *c, struct kt_diff_opts *o)
 		close(o->old_fd);
 		return cli_error(KT_TROUBLE);
 	}
-	if ((status = cli_enter_sandbox(c->no_sandbox, "diff", KT_SANDBOX_READ, NULL, 0))) {
+	if ((status = cli_enter_sandbox(c->no_sandbox, "diff", KT_SANDBOX_READ, NULL, 0, false))) {
 		close(o->old_fd);
 		close(o->new_fd);
 	}

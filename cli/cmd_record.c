@@ -11,13 +11,46 @@
 #include "recorder/recorder.h"
 
 static const char usage[] =
-	"usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force] [run options]"
-	" (kvmtrace help record)\n";
+	"usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force]\n"
+	"                       [--kernel-exits[=require]] [--kernel-exit-kinds LIST]"
+	" [run options]\n(kvmtrace help record)\n";
 
 struct record_ctx {
 	const char *path;
 	struct kt_recorder *rec;
+	struct kt_kexits *kexits;
+	char kexits_why[512];
 };
+
+/* --kernel-exits: opened before the VM and its vCPU threads exist.  Not
+ * possible here: one line and on without them, or with =require the
+ * documented status and no trace. */
+static int open_kexits(struct record_ctx *rc, const struct kt_kexits_opts *o)
+{
+	if (o->mode == KT_KEXITS_OFF || !kt_kexits_open(&rc->kexits, o))
+		return 0;
+	if (o->mode == KT_KEXITS_REQUIRED)
+		return cli_errorf(KT_NO_KEXITS, "--kernel-exits=require: %s", kt_last_error());
+	snprintf(rc->kexits_why, sizeof(rc->kexits_why), "%s", kt_last_error());
+	fprintf(stderr, "kvmtrace: kernel exits not recorded: %s\n", rc->kexits_why);
+	return 0;
+}
+
+/* After the trace: what the capture could not do, then detach (slow). */
+static void close_kexits(struct record_ctx *rc)
+{
+	struct kt_kexits_totals t;
+
+	if (!rc->kexits)
+		return;
+	kt_kexits_totals(rc->kexits, &t);
+	if (t.lost)
+		fprintf(stderr, "kvmtrace: %" PRIu64 " kernel exits lost (the ring buffer was "
+			"full); KEXIT_LOST records mark where\n", t.lost);
+	if (kt_kexits_problem(rc->kexits))
+		fprintf(stderr, "kvmtrace: kernel exits: %s\n", kt_kexits_problem(rc->kexits));
+	kt_kexits_close(rc->kexits);
+}
 
 static int start(void *ctx, const struct kt_run_options *o, const uint8_t *image,
 		 size_t size)
@@ -26,9 +59,15 @@ static int start(void *ctx, const struct kt_run_options *o, const uint8_t *image
 	struct kt_record_request req = {
 		.path = rc->path, .force = o->force, .cfg = &o->cfg,
 		.image = image, .image_size = size, .sandboxed = !o->no_sandbox,
+		.kexits_opts = &o->kexits,
 	};
 	bool no_kvm;
+	int status;
 
+	if ((status = open_kexits(rc, &o->kexits)))
+		return status;
+	req.kexits = rc->kexits;
+	req.kexits_why = rc->kexits_why;
 	if (kt_recorder_start(&rc->rec, &req, &no_kvm))
 		return cli_error(no_kvm ? KT_NO_KVM : KT_BAD_INPUT);
 	return 0;
@@ -93,6 +132,7 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr, "kvmtrace: trace written to %s (%" PRIu64 " events)\n",
 				rc.path, events);
 	}
+	close_kexits(&rc);
 	free(fallback);
 	return status;
 }

@@ -32,6 +32,7 @@ struct stat_row {
 
 struct show_stats {
 	struct stat_row ioctls[STAT_SLOTS], exits[STAT_SLOTS];
+	struct kt_kexit_tally kexits;
 };
 
 static void stat_add(struct stat_row *rows, const char *name, uint64_t ns)
@@ -105,6 +106,10 @@ static void text_event(struct kt_sink *s, const struct kt_event *ev, bool verbos
 		text_ioctl(s, ev);
 		return;
 	}
+	if (ev->type == KT_REC_KEXIT || ev->type == KT_REC_KEXIT_LOST) {
+		cli_show_kexit(s, ev, verbose);
+		return;
+	}
 	if (ev->type == KT_REC_SNAPSHOT && !verbose)
 		return;
 	kt_sink_reset(s);
@@ -127,6 +132,7 @@ static void count_event(struct show_stats *st, const struct kt_event *ev)
 	const char *name;
 	char buf[16];
 
+	cli_count_kexit(&st->kexits, ev);
 	if (ev->type != KT_REC_IOCTL)
 		return;
 	stat_add(st->ioctls, request_name(ev->ioctl->request, buf, sizeof(buf)),
@@ -201,7 +207,7 @@ int cmd_show(int argc, char **argv)
 	if ((fd = kt_open_regular(o.path, O_RDONLY | O_CLOEXEC)) < 0)
 		return cli_error(KT_BAD_INPUT);
 	/* In the sandbox before the first byte of the trace is read. */
-	if ((status = cli_enter_sandbox(o.no_sandbox, "show", KT_SANDBOX_READ, NULL, 0))) {
+	if ((status = cli_enter_sandbox(o.no_sandbox, "show", KT_SANDBOX_READ, NULL, 0, false))) {
 		close(fd);
 		return status;
 	}
@@ -227,6 +233,8 @@ int cmd_show(int argc, char **argv)
 		stat_print("ioctl", st.ioctls);
 		putchar('\n');
 		stat_print("exit reason", st.exits);
+		cli_print_kexit_stats(kt_reader_hdr(r), &st.kexits);
+		kt_kexit_tally_free(&st.kexits);
 	}
 	kt_sink_free(&s);
 	status = KT_OK;

@@ -62,7 +62,8 @@ static void report_outcome(const struct kt_machine *m)
 static int enter_sandbox(const struct kt_run_options *o)
 {
 	return cli_enter_sandbox(o->no_sandbox, o->command, KT_SANDBOX_RUN,
-				 kt_run_loop_requests, kt_run_loop_nrequests);
+				 kt_run_loop_requests, kt_run_loop_nrequests,
+				 o->kexits.mode != KT_KEXITS_OFF);
 }
 
 static int run_machine(struct kt_machine *m, const struct kt_run_options *o,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,7 @@ void kt_run_options_init(struct kt_run_options *o)
 }
 
 enum { OPT_SUMMARY = 256, OPT_PEEK, OPT_MAX_EXITS, OPT_FORCE, OPT_KVM,
-       OPT_GUEST_ARG, OPT_NO_SANDBOX };
+       OPT_GUEST_ARG, OPT_NO_SANDBOX, OPT_KEXITS, OPT_KEXIT_KINDS };
 
 static const struct option run_longopts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -101,6 +102,8 @@ static const struct option run_longopts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "kernel-exits", optional_argument, NULL, OPT_KEXITS },
+	{ "kernel-exit-kinds", required_argument, NULL, OPT_KEXIT_KINDS },
 	{ 0 },
 };
 
@@ -152,6 +155,31 @@ static int record_only(struct kt_run_options *o, const char *opt)
 	return 0;
 }
 
+/* --kernel-exits (if this host can) or --kernel-exits=require. */
+static int set_kexits(struct kt_run_options *o, const char *v)
+{
+	if (!v)
+		o->kexits.mode = KT_KEXITS_WANTED;
+	else if (!strcmp(v, "require"))
+		o->kexits.mode = KT_KEXITS_REQUIRED;
+	else
+		return bad("--kernel-exits", v, "the only value is 'require'");
+	return record_only(o, "--kernel-exits");
+}
+
+static int set_kexit_kinds(struct kt_run_options *o, const char *v)
+{
+	char why[256];
+
+	if (kt_kexits_parse_kinds(v, &o->kexits.kinds)) {
+		snprintf(why, sizeof(why), "%s", kt_last_error());  /* bad() rewrites it */
+		return bad("--kernel-exit-kinds", v, why);
+	}
+	if (o->kexits.mode == KT_KEXITS_OFF)
+		o->kexits.mode = KT_KEXITS_WANTED;
+	return record_only(o, "--kernel-exit-kinds");
+}
+
 static int apply_option(struct kt_run_options *o, int c, const char *v)
 {
 	struct kt_config *cfg = &o->cfg;
@@ -193,6 +221,10 @@ static int apply_option(struct kt_run_options *o, int c, const char *v)
 	case OPT_NO_SANDBOX:
 		o->no_sandbox = true;
 		return 0;
+	case OPT_KEXITS:
+		return set_kexits(o, v);
+	case OPT_KEXIT_KINDS:
+		return set_kexit_kinds(o, v);
 	default:
 		return -EINVAL;
 	}

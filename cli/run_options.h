@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "harness/config.h"
+#include "recorder/kernel_exits.h"
 
 #define KT_MAX_PEEKS 16
 
@@ -22,6 +23,7 @@ struct kt_run_options {
 	/* record only */
 	const char *output;
 	bool force;
+	struct kt_kexits_opts kexits;  /* --kernel-exits[=require], --kernel-exit-kinds */
 	bool allow_record_options;
 };
 

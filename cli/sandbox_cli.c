@@ -8,10 +8,11 @@
 const char *cli_sandbox_selftest;
 
 int cli_enter_sandbox(bool off, const char *command, enum kt_sandbox_profile profile,
-		      const uint32_t *ioctls, size_t nioctls)
+		      const uint32_t *ioctls, size_t nioctls, bool kernel_exits)
 {
 	struct kt_sandbox sb = {
 		.profile = profile, .command = command, .ioctls = ioctls, .nioctls = nioctls,
+		.kernel_exits = kernel_exits,
 	};
 
 	if (!off && kt_sandbox_enter(&sb))

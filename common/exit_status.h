@@ -20,6 +20,8 @@ enum kvmtrace_status {
 	/* Every command: the seccomp sandbox could not be set up, or kvmtrace
 	 * made a system call it forbids (sandbox/sandbox.h). */
 	KT_SANDBOX = 22,
+	KT_NO_KEXITS = 24,      /* record --kernel-exits=require: in-kernel
+				 * exits cannot be captured here */
 };
 
 /* replay and diff: diff(1)'s statuses. */

@@ -2,6 +2,7 @@
 #include "decode/decode_util.h"
 
 #include "common/kvm_names.h"
+#include "decode/kexit.h"
 #include "trace/trace_format.h"
 
 /* A string field, cut at 511 bytes (kernel versions, CPU names). */
@@ -100,6 +101,11 @@ static void hdr_signature(struct kt_sink *s, const char *name, const uint8_t *p,
 	hdr_struct(s, name, decode_kt_cpu_signature, p, len);
 }
 
+static void hdr_kexits(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
+{
+	hdr_struct(s, name, decode_kexits_hdr, p, len);
+}
+
 static const struct {
 	uint16_t tag;
 	const char *name;
@@ -122,6 +128,8 @@ static const struct {
 	{ KT_HDR_CPU_MODEL_NAME, "cpu_model_name", hdr_string },
 	{ KT_HDR_KVM_BACKEND, "kvm_backend", hdr_string },
 	{ KT_HDR_SANDBOX, "sandbox", hdr_on_off },
+	{ KT_HDR_KEXITS, "kexits", hdr_kexits },
+	{ KT_HDR_KEXITS_INFO, "kexits_info", hdr_string },
 };
 
 static void hdr_field(struct kt_sink *s, uint16_t tag, const uint8_t *p, uint32_t len)

@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "common/kvm_names.h"
+#include "decode/kexit.h"
 #include "trace/trace_format.h"
 
 static const char *const mode_names[] = {
@@ -203,6 +204,8 @@ static const struct {
 	{ KT_REC_MEMWRITE, "memwrite", decode_memwrite_event },
 	{ KT_REC_DIGEST, "digest", decode_digest_event },
 	{ KT_REC_END, "end", decode_end_event },
+	{ KT_REC_KEXIT, "kexit", decode_kexit_event },
+	{ KT_REC_KEXIT_LOST, "kexit_lost", decode_kexit_lost_event },
 };
 
 const char *kt_event_type_name(uint8_t type)

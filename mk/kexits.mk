@@ -37,6 +37,11 @@ $(KX_SKEL): $(KX_BPF_OBJ)
 $(BUILD)/obj/kexits/%.o: CPPFLAGS += -I$(BUILD)
 $(BUILD)/obj/kexits/kx.o: $(KX_SKEL)
 
+# kvmtrace itself captures with kexits (record/replay --kernel-exits): its
+# library holds kexits' objects too, and everything linked with it libbpf.
+$(LIBKT): $(KX_OBJS)
+LDLIBS += $(KX_LDLIBS)
+
 $(KX_LIB): $(KX_OBJS)
 	rm -f $@ && ar rcs $@ $^
 

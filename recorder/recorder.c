@@ -23,6 +23,7 @@ struct kt_recorder {
 	/* The GET_REGS half of a snapshot taken by ioctl, per vCPU. */
 	struct kvm_regs pending_regs[GUEST_MAX_VCPUS];
 	bool have_pending_regs[GUEST_MAX_VCPUS];
+	struct kt_kexits *kexits;  /* in-kernel exits, or NULL */
 };
 
 /* Scratch for one ioctl's bytes, per thread (common/thread_buf.h).  "in"
@@ -71,8 +72,11 @@ static void capture_run_in(const struct kvm_handle *h)
 static void on_before(void *ctx, const struct kvm_handle *h, unsigned long req,
 		      struct kvm_ioctl_bytes in)
 {
-	(void)ctx;
+	struct kt_recorder *r = ctx;
+
 	if (req == KVM_RUN) {
+		if (r->kexits)  /* the vCPU thread registers on its first run */
+			kt_kexits_before_run(r->kexits, vcpu_of(h));
 		capture_run_in(h);
 		return;
 	}
@@ -136,6 +140,8 @@ static void on_after(void *ctx, const struct kvm_handle *h, unsigned long req,
 		.dur_ns = t1 - t0,
 	};
 
+	if (req == KVM_RUN && r->kexits)  /* its in-kernel exits come first */
+		kt_kexits_after_run(r->kexits, vcpu);
 	if (req == KVM_RUN) {
 		capture_run_out(h);
 		out_data = run_out->data;
@@ -216,6 +222,8 @@ static int build_header(struct kt_buf *hdr, const struct kt_record_request *req,
 		return ret;
 	}
 	ret = put_run(hdr, req);
+	if (!ret && req->kexits_opts && req->kexits_opts->mode != KT_KEXITS_OFF)
+		ret = kt_kexits_put_header(hdr, req->kexits, req->kexits_opts, req->kexits_why);
 	return ret ? kt_fail(ret, "building the trace header: %s", strerror(-ret)) : 0;
 }
 
@@ -259,9 +267,26 @@ int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *
 		.before = on_before, .after = on_after, .mem_write = on_mem_write, .ctx = r,
 	};
 	r->t_base = kt_monotonic_ns();
+	if (req->kexits && (ret = kt_kexits_start_writing(req->kexits, r->w, r->t_base))) {
+		kt_writer_close(r->w);
+		free(r);
+		return ret;
+	}
+	r->kexits = req->kexits;
 	kvm_ioctl_set_observer(&r->obs);
 	*out = r;
 	return 0;
+}
+
+/* END counts the records of the ioctl stream: KEXIT and KEXIT_LOST
+ * records are counted by reason instead (they vary with the host). */
+static uint64_t stream_events(const struct kt_recorder *r)
+{
+	struct kt_kexits_totals t = { 0 };
+
+	if (r->kexits)
+		kt_kexits_totals(r->kexits, &t);
+	return kt_writer_events(r->w) - t.records;
 }
 
 static void digest_region(struct kt_recorder *r, uint32_t slot, uint64_t gpa,
@@ -286,11 +311,13 @@ void kt_recorder_end(struct kt_recorder *r, const struct kt_memslots *mem,
 {
 	struct kt_end_body end = { .reason = reason, .status = status, .exits = exits };
 
+	if (r->kexits)  /* the last of them, before the digest */
+		kt_kexits_stop(r->kexits);
 	for (uint32_t i = 0; i < KT_MAX_SLOTS; i++)
 		if (mem->slot[i].used)
 			digest_region(r, i, mem->slot[i].gpa, mem->slot[i].host,
 				      mem->slot[i].size);
-	end.events = kt_writer_events(r->w);
+	end.events = stream_events(r);
 	kt_writer_end(r->w, &end);
 }
 
@@ -308,6 +335,9 @@ void kt_recorder_abort(struct kt_recorder *r, int status)
 		.events = kt_writer_events(r->w),
 	};
 
+	if (r->kexits)
+		kt_kexits_stop(r->kexits);
+	end.events = stream_events(r);
 	kt_writer_end(r->w, &end);
 }
 
@@ -316,6 +346,8 @@ int kt_recorder_close(struct kt_recorder *r, uint64_t *events)
 	int ret;
 
 	kvm_ioctl_set_observer(NULL);
+	if (r->kexits)  /* nothing may write after the writer is gone */
+		kt_kexits_stop(r->kexits);
 	*events = kt_writer_events(r->w);
 	ret = kt_writer_close(r->w);
 	free(r);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "harness/machine.h"
+#include "recorder/kernel_exits.h"
 
 struct kt_recorder;
 
@@ -19,6 +20,13 @@ struct kt_record_request {
 	const uint8_t *image;
 	size_t image_size;
 	bool sandboxed;          /* the run will be in the sandbox (header) */
+	/* In-kernel exits (recorder/kernel_exits.h): asked for (NULL or mode
+	 * off: not), captured by kexits (opened by the caller, closed by it
+	 * after kt_recorder_close), or, kexits NULL, unavailable because of
+	 * kexits_why.  The header says which. */
+	const struct kt_kexits_opts *kexits_opts;
+	struct kt_kexits *kexits;
+	const char *kexits_why;
 };
 
 /* Probe the host, create the trace, write its header and start observing

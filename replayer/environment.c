@@ -10,7 +10,9 @@
 
 static const char *const env_header_fields[] = {
 	"kernel_release", "kernel_version", "cpu_*", "api_version", "caps.*",
-	"cpuid.*", "vcpu_mmap_size", "kvm_backend", NULL,
+	"cpuid.*", "vcpu_mmap_size", "kvm_backend",
+	/* what the kernel offers for capturing in-kernel exits */
+	"kexits.attached", "kexits.unpublished.*", "kexits_info", NULL,
 };
 
 bool kt_env_header_field(const char *path)

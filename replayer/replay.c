@@ -16,6 +16,7 @@
 #include "recorder/recorder.h"
 #include "replayer/environment.h"
 #include "replayer/field_diff.h"
+#include "replayer/kexit_replay.h"
 #include "replayer/lanes.h"
 #include "replayer/replay_vm.h"
 #include "replayer/watchdog.h"
@@ -25,7 +26,9 @@
 const char *const kt_default_ignores[] = {
 	"ioctl.t_start_ns", "ioctl.dur_ns", "ioctl.new_fd", "*.userspace_addr",
 	"*cpuid.*.apic_id", "*cpuid.*.x2apic_id",
-	"header.recorded_at_ns", "header.kvmtrace_version", "header.sandbox", NULL,
+	"header.recorded_at_ns", "header.kvmtrace_version", "header.sandbox",
+	/* in-kernel exits: the capture's own fields, and the host's exits */
+	"kexit.ts_ns", "kexit.seq", "kexit.tid", "kexit.cpu", "kexits.host.*", NULL,
 };
 
 /* What one replaying thread needs of its own: the main thread has one,
@@ -59,6 +62,7 @@ struct replay {
 	struct kt_recorder *out; /* -o */
 	struct kt_end_body end;  /* the recording's END, for -o */
 	atomic_uint_fast64_t exits;  /* KVM_RUN calls replayed */
+	struct kt_kexit_replay *kexits;  /* --kernel-exits */
 };
 
 static void lane_init(struct lane *l, struct replay *rp)
@@ -107,6 +111,9 @@ static void report_env_header(void *ctx, const char *path, const char *recorded,
 	char full[300];
 
 	snprintf(full, sizeof(full), "header.%s", path);
+	/* what a capture would find here says nothing unless this replay captures */
+	if (!strncmp(path, "kexits", 6) && !l->rp->o->kexits)
+		return;
 	if (kt_env_header_field(path) && !kt_pathset_match(l->rp->o->ignore, full))
 		report(ctx, full, recorded, replayed);
 }
@@ -121,23 +128,47 @@ static void report_event(void *ctx, const char *path, const char *recorded,
 	       recorded, replayed);
 }
 
+/* An in-kernel exit difference (replayer/kexit_compare.h), at the
+ * recorded event it is about. */
+static void report_kexit(void *ctx, const struct kt_kexit_diff_item *k)
+{
+	struct replay *rp = ctx;
+	struct kt_divergence d = {
+		.event = k->index[0], .context = k->context, .path = k->path,
+		.recorded = k->value[0], .replayed = k->value[1],
+	};
+
+	pthread_mutex_lock(&rp->lock);
+	rp->res->divergences++;
+	rp->o->report(rp->o->ctx, &d, false);
+	pthread_mutex_unlock(&rp->lock);
+}
+
 /* The recorded host against this one (probed once, by kt_replay_open()). */
 static int compare_environment(struct replay *rp, struct kt_reader *r)
 {
-	const struct kt_buf *here = &rp->o->in->host;
+	const struct kt_buf *host = &rp->o->in->host;
+	struct kt_buf here = { 0 };
 	struct lane *l = &rp->main;
 	size_t len;
 	const uint8_t *hdr = kt_reader_header(r, &len);
-	int ret;
+	int ret = kt_buf_put(&here, host->data, host->len) ?
+		kt_fail(-ENOMEM, "out of memory for the host's header") : 0;
 
-	kt_sink_reset(&l->rec);
-	kt_sink_reset(&l->rep);
-	decode_header(&l->rec, hdr, len);
-	decode_header(&l->rep, here->data, here->len);
-	snprintf(l->context, sizeof(l->context), "header");
-	l->env = true;
-	ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
-	l->env = false;
+	/* With --kernel-exits this host's capture belongs to its environment. */
+	if (!ret && rp->o->kexits)
+		ret = kt_kexits_put_header(&here, rp->o->kexits, NULL, NULL);
+	if (!ret) {
+		kt_sink_reset(&l->rec);
+		kt_sink_reset(&l->rep);
+		decode_header(&l->rec, hdr, len);
+		decode_header(&l->rep, here.data, here.len);
+		snprintf(l->context, sizeof(l->context), "header");
+		l->env = true;
+		ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
+		l->env = false;
+	}
+	kt_buf_free(&here);
 	return ret;
 }
 
@@ -219,11 +250,15 @@ static int replay_ioctl(struct lane *l, const struct kt_event *ev)
 	int ret = 0;
 
 	set_context(l, ev);
+	if (run && rp->kexits)
+		kt_kexit_replay_before_run(rp->kexits, ev->vcpu);
 	if (run)
 		rp_watch_arm(&l->watch, rp_run_limit_ns(ev->ioctl));
 	ret = rp_vm_call(&rp->vm, &c, &l->scratch, &res);
 	if (run)
 		rp_watch_disarm(&l->watch);
+	if (run && rp->kexits && !ret)
+		kt_kexit_replay_after_run(rp->kexits, ev->vcpu, l->index, l->context);
 	if (ret)
 		return ret;
 	body.ret = res.ret;
@@ -318,6 +353,11 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 	case KT_REC_END:
 		memcpy(&rp->end, ev->body, ev->len < sizeof(rp->end) ? ev->len : sizeof(rp->end));
 		return 0;
+	case KT_REC_KEXIT:
+	case KT_REC_KEXIT_LOST:
+		if (rp->kexits)
+			kt_kexit_replay_recorded(rp->kexits, ev, rp->main.index);
+		return 0;
 	default:
 		return 0;
 	}
@@ -350,6 +390,10 @@ static int lane_work(void *ctx, const struct kt_event *ev, uint64_t index)
 	if (stopped(l->rp))
 		return 0;
 	l->index = index;
+	if (ev->type == KT_REC_KEXIT || ev->type == KT_REC_KEXIT_LOST) {
+		kt_kexit_replay_recorded(l->rp->kexits, ev, index);
+		return 0;
+	}
 	return ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
 }
 
@@ -397,7 +441,9 @@ static unsigned vcpus_created(const struct replay *rp)
 static int goes_to_lane(struct replay *rp, const struct kt_event *ev)
 {
 	bool vcpu_event = ev->type == KT_REC_SNAPSHOT ||
-			  (ev->type == KT_REC_IOCTL && ev->ioctl->role == KT_FD_VCPU);
+			  (ev->type == KT_REC_IOCTL && ev->ioctl->role == KT_FD_VCPU) ||
+			  (rp->kexits && (ev->type == KT_REC_KEXIT ||
+					  ev->type == KT_REC_KEXIT_LOST));
 	int ret;
 
 	if (!vcpu_event)
@@ -462,7 +508,14 @@ static int setup(struct replay *rp, struct kt_reader *r)
 		return ret;
 	rp->out = rp->o->in->out;  /* ours to finish from here */
 	rp->o->in->out = NULL;
-	return compare_environment(rp, r);
+	if ((ret = compare_environment(rp, r)))
+		return ret;
+	if (rp->o->kexits &&
+	    ((ret = kt_kexit_replay_new(&rp->kexits, kt_reader_hdr(r), rp->o->kexits,
+					rp->o->ignore, report_kexit, rp)) ||
+	     (ret = kt_kexit_replay_start(rp->kexits))))
+		return ret;
+	return 0;
 }
 
 static int replay_trace(struct replay *rp, struct kt_reader *r)
@@ -472,6 +525,11 @@ static int replay_trace(struct replay *rp, struct kt_reader *r)
 	if (!ret)
 		ret = run_events(rp, r);
 	stop_lanes(rp);
+	if (rp->kexits) {  /* the counts mean nothing for a replay cut short */
+		kt_kexit_replay_finish(rp->kexits, rp->res->events ? rp->res->events - 1 : 0,
+				       !ret && !rp->res->stopped);
+		kt_kexit_replay_free(rp->kexits);
+	}
 	if (rp->out) {
 		int out = finish_output(rp);
 

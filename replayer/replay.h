@@ -11,6 +11,7 @@
 struct kt_pathset;
 struct kt_recorder;
 struct kt_replay_inputs;
+struct kt_kexits;
 
 /* One difference between the recording and the replay. */
 struct kt_divergence {
@@ -30,6 +31,10 @@ struct kt_replay_opts {
 	bool sandboxed;          /* -o's header: the replay runs in the sandbox */
 	/* From kt_replay_open(): what every run replays from. */
 	struct kt_replay_inputs *in;
+	/* --kernel-exits: capture the replay's own in-kernel exits with this
+	 * (recorder/kernel_exits.h, opened by the caller) and compare them
+	 * with the trace's; NULL: the trace's are passed over. */
+	struct kt_kexits *kexits;
 	/* Called for every divergence and, once each, for every environment
 	 * difference (env true: the host differs, replayer/environment.h). */
 	void (*report)(void *ctx, const struct kt_divergence *d, bool env);

@@ -13,6 +13,7 @@
 #include "replayer/align.h"
 #include "replayer/environment.h"
 #include "replayer/field_diff.h"
+#include "replayer/kexit_diff.h"
 #include "trace/run_bytes.h"
 #include "trace/trace_reader.h"
 
@@ -25,6 +26,8 @@ struct side {
 	struct kt_reader *r;
 	const char *path;
 	int error;
+	struct kt_kexit_diff *kexits;  /* takes the KEXIT records */
+	int which;                     /* 0 old, 1 new */
 };
 
 struct differ {
@@ -37,6 +40,8 @@ struct differ {
 	bool skip_clocks;  /* the ioctl clocks are ignored: compare around them */
 	struct kt_env_seen env_seen;
 	char context[64];
+	struct kt_kexit_diff *kexits;
+	uint64_t kexit_event[2];  /* the events of the last kernel-exit difference */
 };
 
 static struct kt_event item_event(const item_t *it)
@@ -115,8 +120,12 @@ static int side_next(void *ctx, uint64_t *key, void **item)
 	struct side *s = ctx;
 	struct kt_event ev;
 	item_t *it;
-	int ret = kt_reader_next(s->r, &ev);
+	int ret;
 
+	/* In-kernel exits are compared with their KVM_RUN, not aligned. */
+	while ((ret = kt_reader_next(s->r, &ev)) == 1 &&
+	       kt_kexit_diff_take(s->kexits, s->which, &ev, kt_reader_index(s->r) - 1))
+		;
 	if (ret <= 0) {
 		s->error = ret;
 		return ret;
@@ -198,6 +207,8 @@ static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, 
 	struct differ *d = ctx;
 	struct kt_diff_item di = { .old_index = ai, .new_index = bi };
 
+	kt_kexit_diff_op(d->kexits, a ? ((item_t *)a)->index : KT_KEXIT_NO_EVENT,
+			 b ? ((item_t *)b)->index : KT_KEXIT_NO_EVENT);
 	if (op == KT_ALIGN_EQUAL)
 		return compare_pair(d, a, b);
 	di.kind = op == KT_ALIGN_DELETE ? KT_DIFF_DELETED : KT_DIFF_INSERTED;
@@ -211,6 +222,25 @@ static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, 
 	}
 	d->o->report(d->o->ctx, &di);
 	return 0;
+}
+
+/* A kernel-exit difference (replayer/kexit_compare.h) is a field of the
+ * events it names. */
+static void kexit_report(void *ctx, const struct kt_kexit_diff_item *k)
+{
+	struct differ *d = ctx;
+	struct kt_diff_item di = {
+		.kind = KT_DIFF_FIELD, .old_index = k->index[0], .new_index = k->index[1],
+		.context = k->context, .path = k->path,
+		.old_value = k->value[0], .new_value = k->value[1],
+	};
+
+	d->res->changed_fields++;
+	if (k->index[0] != d->kexit_event[0] || k->index[1] != d->kexit_event[1])
+		d->res->changed_events++;
+	d->kexit_event[0] = k->index[0];
+	d->kexit_event[1] = k->index[1];
+	d->o->report(d->o->ctx, &di);
 }
 
 static void header_report(void *ctx, const char *path, const char *a, const char *b)
@@ -280,9 +310,21 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 		ret = open_side(&b, o->new_path, o->have_fds ? o->new_fd : -1);
 	if (ret || (ret = diff_headers(&d, &a, &b)))
 		goto out;
+	d.kexits = kt_kexit_diff_new(kt_reader_hdr(a.r), kt_reader_hdr(b.r), o->ignore,
+				     o->only, kexit_report, &d);
+	if (!d.kexits) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	a.kexits = b.kexits = d.kexits;
+	b.which = 1;
+	d.kexit_event[0] = d.kexit_event[1] = KT_KEXIT_NO_EVENT;
 	ret = kt_align(&sa, &sb, &ao, on_op, &d);
 	res->old_events = kt_reader_index(a.r);
 	res->new_events = kt_reader_index(b.r);
+	if (ret >= 0)
+		kt_kexit_diff_finish(d.kexits, (const uint64_t[2]){ res->old_events - 1,
+								    res->new_events - 1 });
 	if (ret < 0) {
 		struct side *bad = a.error < 0 ? &a : &b;
 
@@ -292,6 +334,7 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 out:
 	kt_reader_close(a.r);
 	kt_reader_close(b.r);
+	kt_kexit_diff_free(d.kexits);
 	kt_env_seen_free(&d.env_seen);
 	kt_sink_free(&d.a);
 	kt_sink_free(&d.b);

@@ -8,6 +8,8 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
 
 #define RULES(t) { t, sizeof(t) / sizeof(t[0]) }
 #define ANY(n) { n, -1, 0, 0, 0 }
@@ -74,6 +76,23 @@ static const struct kt_sb_rule fd_reuse[] = {
 	ANY("dup"),             /* a reader and a VM of their own, per run */
 };
 
+/* record and replay --kernel-exits, once kexits is attached (kexits/kx.c):
+ * each vCPU thread registers in the BPF program's thread map (and the
+ * end walks it to unregister), the collector thread sleeps between looks
+ * at the ring buffer, and the end detaches the tracepoints.  Loading programs or creating maps stays forbidden. */
+static const struct kt_sb_rule kexits[] = {
+	{ "bpf", 0, ~0ull, BPF_MAP_LOOKUP_ELEM, 0 },
+	{ "bpf", 0, ~0ull, BPF_MAP_UPDATE_ELEM, 0 },
+	{ "bpf", 0, ~0ull, BPF_MAP_DELETE_ELEM, 0 },
+	{ "bpf", 0, ~0ull, BPF_MAP_GET_NEXT_KEY, 0 },
+	/* the collector empties the ring every few milliseconds */
+	ANY("clock_nanosleep"),
+	ANY("nanosleep"),
+	ANY("epoll_wait"),
+	ANY("epoll_pwait"),
+	{ "ioctl", 1, ~0ull, PERF_EVENT_IOC_DISABLE, 0 },
+};
+
 /* The ASan+UBSan build only (make SANITIZE=1), as seen in its runs.  At
  * exit LeakSanitizer stops the world: it clones a tracer task (CLONE_VM,
  * no CLONE_THREAD) that ptraces every thread and waits for it, lists
@@ -113,6 +132,7 @@ const struct kt_sb_rules kt_sb_base = RULES(base);
 const struct kt_sb_rules kt_sb_reader = RULES(reader);
 const struct kt_sb_rules kt_sb_threads = RULES(threads);
 const struct kt_sb_rules kt_sb_fd_reuse = RULES(fd_reuse);
+const struct kt_sb_rules kt_sb_kexits = RULES(kexits);
 #if defined(__SANITIZE_ADDRESS__)
 const struct kt_sb_rules kt_sb_sanitizer = RULES(sanitizer);
 #else

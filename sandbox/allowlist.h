@@ -26,6 +26,7 @@ extern const struct kt_sb_rules kt_sb_base;      /* every command */
 extern const struct kt_sb_rules kt_sb_reader;    /* reading an open trace */
 extern const struct kt_sb_rules kt_sb_threads;   /* starting and running threads */
 extern const struct kt_sb_rules kt_sb_fd_reuse;  /* replay --runs: rewinding, dup */
+extern const struct kt_sb_rules kt_sb_kexits;    /* --kernel-exits' capture */
 extern const struct kt_sb_rules kt_sb_sanitizer; /* ASan/LSan runtime; empty
 						  * unless built with them */
 

@@ -88,6 +88,9 @@ static int build(scmp_filter_ctx ctx, const struct kt_sandbox *sb)
 			if ((ret = add_rule(ctx, &rules->rule[i])))
 				return ret;
 	}
+	for (size_t i = 0; sb->kernel_exits && i < kt_sb_kexits.n; i++)
+		if ((ret = add_rule(ctx, &kt_sb_kexits.rule[i])))
+			return ret;
 	if (profiles[sb->profile].ioctls)
 		return add_ioctls(ctx, sb->ioctls, sb->nioctls);
 	return 0;

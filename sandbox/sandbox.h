@@ -33,6 +33,7 @@ struct kt_sandbox {
 	 * none for KT_SANDBOX_READ, which may not call ioctl at all. */
 	const uint32_t *ioctls;
 	size_t nioctls;
+	bool kernel_exits;          /* run/replay capture in-kernel exits */
 };
 
 /* Load the filter for every thread of the process (TSYNC) and install the

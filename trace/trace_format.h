@@ -20,7 +20,7 @@
 #include "common/kt_types.h"
 
 #define KT_FORMAT_MAJOR 1
-#define KT_FORMAT_MINOR 1
+#define KT_FORMAT_MINOR 2
 #define KT_MAGIC "KVMTRACE"  /* 8 bytes, no NUL */
 
 struct kt_file_magic {
@@ -49,6 +49,8 @@ enum kt_rec_type {
 	KT_REC_MEMWRITE = 4, /* body: u64 gpa, bytes */
 	KT_REC_DIGEST = 5,   /* body: struct kt_digest_body, u64 hash[npages] */
 	KT_REC_END = 6,      /* body: struct kt_end_body */
+	KT_REC_KEXIT = 7,    /* body: struct kt_kexit_body (1.2) */
+	KT_REC_KEXIT_LOST = 8, /* body: struct kt_kexit_lost_body (1.2) */
 };
 
 /* With KT_RF_XOR the record's body is a delta against earlier records of
@@ -102,6 +104,8 @@ enum kt_hdr_tag {
 	KT_HDR_CPU_MODEL_NAME = 15,  /* string, CPUID brand */
 	KT_HDR_KVM_BACKEND = 16,     /* string: vmx, svm, pvm or unknown (1.1) */
 	KT_HDR_SANDBOX = 17,         /* u32: 1 the seccomp sandbox was on, 0 off (1.1) */
+	KT_HDR_KEXITS = 18,          /* struct kt_kexits_hdr (1.2) */
+	KT_HDR_KEXITS_INFO = 19,     /* string: what was captured, or why not (1.2) */
 };
 
 struct kt_cpu_signature {
@@ -189,8 +193,57 @@ struct kt_digest_body {
 struct kt_end_body {
 	uint32_t reason;     /* enum kt_end_reason */
 	int32_t status;      /* kvmtrace's exit status */
-	uint64_t events;     /* records written before this one */
+	uint64_t events;     /* records written before this one, but KEXIT and
+			      * KEXIT_LOST ones (1.2) */
 	uint64_t exits;      /* KVM_RUN returns */
+};
+
+/* ---- in-kernel exits (record --kernel-exits), since 1.2 -------------
+ * Header field KT_HDR_KEXITS says whether they were asked for and what the
+ * kernel offered; without it the recording did not ask.  Kinds are numbered
+ * as kexits/kx_abi.h's enum kx_kind (0 kvm_exit, 1 kvm_entry, 2 kvm_pio,
+ * 3 kvm_mmio, 4 kvm_msr, 5 kvm_cpuid, 6 kvm_hypercall, 7 kvm_emulate_insn,
+ * 8 kvm_inj_exception); field bits as its per-kind structs. */
+enum kt_kexits_state {
+	KT_KEXITS_ON = 1,           /* captured: KT_REC_KEXIT records follow */
+	KT_KEXITS_UNAVAILABLE = 2,  /* asked for, not possible here: the reason
+				     * is KT_HDR_KEXITS_INFO; no records */
+};
+
+#define KT_KEXIT_KINDS_MAX 16
+struct kt_kexits_hdr {
+	uint32_t state;         /* enum kt_kexits_state */
+	uint32_t asked;         /* bit k: kind k asked for */
+	uint32_t attached;      /* bit k: kind k captured (the kernel has it) */
+	uint32_t ring_bytes;    /* the BPF ring buffer */
+	uint16_t present[KT_KEXIT_KINDS_MAX];  /* per kind: bit i, field i published */
+	uint16_t known[KT_KEXIT_KINDS_MAX];    /* per kind: the fields kvmtrace knows */
+};
+
+/* KT_REC_KEXIT: one in-kernel exit event of the vCPU in the record header,
+ * as kexits/kx_abi.h's struct kx_event (recorder/kernel_exits.c checks the
+ * two agree), ts_ns made relative like kt_ioctl_body.t_start_ns.  A vCPU's
+ * KEXIT records come in the order they happened, after its previous KVM_RUN
+ * record and before the record of the KVM_RUN they happened in (which is
+ * written when that call returns). */
+#define KT_KEXIT_DATA_BYTES 64
+struct kt_kexit_body {
+	uint64_t ts_ns;      /* CLOCK_MONOTONIC, relative to the first event */
+	uint64_t seq;        /* per vCPU capture, from 0; a gap is a KEXIT_LOST */
+	uint32_t tid;        /* the thread that hit the tracepoint */
+	uint32_t vcpu;       /* the vCPU index (as the record header) */
+	uint32_t cpu;        /* host CPU */
+	uint8_t kind;        /* which tracepoint (above) */
+	uint8_t slot;        /* the capture's registration slot */
+	uint16_t present;    /* bit i: field i of the kind was published */
+	uint8_t data[KT_KEXIT_DATA_BYTES];  /* the kind's struct; absent fields 0 */
+};
+
+/* KT_REC_KEXIT_LOST: events seq .. seq + count - 1 of the vCPU were lost
+ * (the ring buffer was full), in the place they would have been. */
+struct kt_kexit_lost_body {
+	uint64_t seq;
+	uint64_t count;
 };
 
 /* Reader errors, -errno style. */

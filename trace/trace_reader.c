@@ -271,6 +271,8 @@ static const uint32_t min_len[] = {
 	[KT_REC_MEMWRITE] = sizeof(uint64_t),
 	[KT_REC_DIGEST] = sizeof(struct kt_digest_body),
 	[KT_REC_END] = sizeof(struct kt_end_body),
+	[KT_REC_KEXIT] = sizeof(struct kt_kexit_body),
+	[KT_REC_KEXIT_LOST] = sizeof(struct kt_kexit_lost_body),
 };
 #define KNOWN_TYPES (sizeof(min_len) / sizeof(min_len[0]))
 

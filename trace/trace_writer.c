@@ -338,6 +338,17 @@ void kt_writer_end(struct kt_writer *w, const struct kt_end_body *e)
 	record(w, KT_REC_END, 0, e, sizeof(*e), NULL, 0, NULL, 0);
 }
 
+void kt_writer_kexit(struct kt_writer *w, uint16_t vcpu, const struct kt_kexit_body *k)
+{
+	record(w, KT_REC_KEXIT, vcpu, k, sizeof(*k), NULL, 0, NULL, 0);
+}
+
+void kt_writer_kexit_lost(struct kt_writer *w, uint16_t vcpu,
+			  const struct kt_kexit_lost_body *l)
+{
+	record(w, KT_REC_KEXIT_LOST, vcpu, l, sizeof(*l), NULL, 0, NULL, 0);
+}
+
 uint64_t kt_writer_events(struct kt_writer *w)
 {
 	uint64_t n;

@@ -33,6 +33,10 @@ void kt_writer_memwrite(struct kt_writer *w, uint64_t gpa, const void *data, siz
 void kt_writer_digest(struct kt_writer *w, const struct kt_digest_body *d,
 		      const uint64_t *hashes);
 void kt_writer_end(struct kt_writer *w, const struct kt_end_body *e);
+/* In-kernel exits (1.2). */
+void kt_writer_kexit(struct kt_writer *w, uint16_t vcpu, const struct kt_kexit_body *k);
+void kt_writer_kexit_lost(struct kt_writer *w, uint16_t vcpu,
+			  const struct kt_kexit_lost_body *l);
 
 uint64_t kt_writer_events(struct kt_writer *w);
 /* Flush, close, free.  0 or the first error (-errno). */

@@ -8,7 +8,9 @@
  *   kt-rewrite IN OUT --request EVENT NUMBER    give an ioctl event another
  *                                               request number
  *   kt-rewrite IN OUT --ret EVENT VALUE         give an ioctl event another
- *                                               return value */
+ *                                               return value
+ *   kt-rewrite IN OUT --flip-body EVENT OFFSET  XOR 0x01 into byte OFFSET of
+ *                                               a KEXIT event's body */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@
 #include "trace/trace_reader.h"
 #include "trace/trace_writer.h"
 
-enum action { FLIP_OUT, DROP, TRUNCATE, REQUEST, RET };
+enum action { FLIP_OUT, DROP, TRUNCATE, REQUEST, RET, FLIP_BODY };
 
 static int copy_event(struct kt_writer *w, const struct kt_event *ev, uint8_t *scratch)
 {
@@ -38,6 +40,12 @@ static int copy_event(struct kt_writer *w, const struct kt_event *ev, uint8_t *s
 	case KT_REC_END:
 		kt_writer_end(w, (const void *)ev->body);
 		return 0;
+	case KT_REC_KEXIT:
+		kt_writer_kexit(w, ev->vcpu, (const void *)ev->body);
+		return 0;
+	case KT_REC_KEXIT_LOST:
+		kt_writer_kexit_lost(w, ev->vcpu, (const void *)ev->body);
+		return 0;
 	}
 	return -1;
 }
@@ -56,11 +64,12 @@ int main(int argc, char **argv)
 
 	act = argc < 5 ? TRUNCATE : !strcmp(argv[3], "--flip-out") ? FLIP_OUT :
 	      !strcmp(argv[3], "--drop") ? DROP : !strcmp(argv[3], "--request") ? REQUEST :
-	      !strcmp(argv[3], "--ret") ? RET : TRUNCATE;
+	      !strcmp(argv[3], "--ret") ? RET : !strcmp(argv[3], "--flip-body") ? FLIP_BODY :
+	      TRUNCATE;
 	if (argc < 5 || (act != DROP && act != TRUNCATE && argc < 6)) {
 		fprintf(stderr, "usage: kt-rewrite IN OUT --flip-out EVENT OFFSET | "
 			"--drop EVENT | --truncate-after EVENT | --request EVENT NUMBER | "
-			"--ret EVENT VALUE\n");
+			"--ret EVENT VALUE | --flip-body EVENT OFFSET\n");
 		return 2;
 	}
 	target = strtoull(argv[4], NULL, 0);
@@ -86,6 +95,19 @@ int main(int argc, char **argv)
 			memcpy(scratch, ev.out, ev.ioctl->out_len);
 			scratch[offset] ^= 1;
 			kt_writer_ioctl(w, ev.vcpu, ev.ioctl, ev.in, scratch);
+			continue;
+		}
+		if (i == target && act == FLIP_BODY) {
+			struct kt_kexit_body k;
+
+			if (ev.type != KT_REC_KEXIT || offset >= sizeof(k)) {
+				fprintf(stderr, "kt-rewrite: event %llu is not a KEXIT with byte "
+					"%llu\n", target, offset);
+				return 2;
+			}
+			memcpy(&k, ev.body, sizeof(k));
+			((uint8_t *)&k)[offset] ^= 1;
+			kt_writer_kexit(w, ev.vcpu, &k);
 			continue;
 		}
 		if (i == target && (act == REQUEST || act == RET) && ev.type == KT_REC_IOCTL) {
