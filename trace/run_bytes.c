@@ -23,24 +23,6 @@ uint8_t *kt_run_completion(struct kvm_run *run, size_t run_size, uint32_t *len)
 	return NULL;
 }
 
-size_t kt_run_out_data_len(const struct kvm_run *run, size_t run_size)
-{
-	uint64_t n;
-
-	if (run->exit_reason != KVM_EXIT_IO || run->io.direction != KVM_EXIT_IO_OUT)
-		return 0;
-	n = (uint64_t)run->io.size * run->io.count;
-	return run->io.data_offset + n <= run_size ? (size_t)n : 0;
-}
-
-void kt_run_out_fill(const struct kvm_run *run, size_t data_len, uint8_t *dst)
-{
-	memcpy(dst, run, sizeof(struct kt_run_out));
-	if (data_len)
-		memcpy(dst + sizeof(struct kt_run_out),
-		       (const uint8_t *)run + run->io.data_offset, data_len);
-}
-
 uint32_t kt_run_out_reason(const uint8_t *out, size_t len)
 {
 	uint32_t reason;
