@@ -106,10 +106,12 @@ static void end_frame(struct kt_writer *w)
 {
 	struct kt_buf spare;
 
+	while (w->have_pending && (w->cur.records || w->cur.header))
+		pthread_cond_wait(&w->drained, &w->lock);
+	/* Asked again after the wait: meanwhile the flusher may have handed
+	 * this very frame over itself (it came of age), leaving an empty one. */
 	if (!w->cur.records && !w->cur.header)
 		return;
-	while (w->have_pending)
-		pthread_cond_wait(&w->drained, &w->lock);
 	spare = w->pending.buf;
 	w->pending = w->cur;
 	w->have_pending = true;
