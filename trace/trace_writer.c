@@ -140,18 +140,19 @@ static void *flusher_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		if (w->have_pending) {
+			bool out = !atomic_load_explicit(&w->write_error, memory_order_relaxed);
 			int ret = 0;
 
 			pthread_mutex_unlock(&w->lock);
 			/* After a failed write the file stays cut after its last
 			 * whole frame rather than gaining frames past a hole. */
-			if (!atomic_load_explicit(&w->write_error, memory_order_relaxed))
+			if (out)
 				ret = compress_out(w, &w->pending);
 			pthread_mutex_lock(&w->lock);
 			if (ret) {
 				set_error(w, ret);
 				atomic_store(&w->write_error, ret);
-			} else if (!w->pending.header) {
+			} else if (out && !w->pending.header) {
 				w->written = w->pending.first_event + w->pending.records;
 			}
 			w->have_pending = false;
