@@ -367,7 +367,7 @@ static int replay_memwrite(struct replay *rp, const struct kt_event *ev)
 	uint64_t gpa;
 
 	if (ev->len < sizeof(gpa))
-		return kt_fail(KT_E_CORRUPT, "%s: memory write record too short", rp->o->trace);
+		return kt_fail(KT_E_CORRUPT, "memory write record too short");
 	memcpy(&gpa, ev->body, sizeof(gpa));
 	return kt_memslots_write(&rp->vm.mem, gpa, ev->body + sizeof(gpa),
 				 ev->len - sizeof(gpa));
@@ -398,6 +398,15 @@ static bool stopped(struct replay *rp)
 	return atomic_load_explicit(&rp->stopped, memory_order_relaxed);
 }
 
+/* What went wrong with one event, said with the trace and the event. */
+static int event_failed(struct replay *rp, uint64_t index, int err)
+{
+	char why[400];
+
+	snprintf(why, sizeof(why), "%s", kt_last_error());
+	return kt_fail(err, "%s: event %" PRIu64 ": %s", rp->o->trace, index, why);
+}
+
 /* ---- vCPU lanes ---- */
 static int lane_enter(void *ctx)
 {
@@ -412,10 +421,13 @@ static int lane_work(void *ctx, const struct kt_event *ev, uint64_t index)
 {
 	struct lane *l = ctx;
 
+	int ret;
+
 	if (stopped(l->rp))
 		return 0;
 	l->index = index;
-	return ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
+	ret = ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
+	return ret ? event_failed(l->rp, index, ret) : 0;
 }
 
 static const struct kt_lane_ops lane_ops = { .enter = lane_enter, .work = lane_work };
@@ -522,7 +534,8 @@ static int run_events(struct replay *rp, struct kt_reader *r)
 			break;
 		if (rp->lanes)
 			kt_lanes_drain(rp->lanes);
-		err = replay_event(rp, &ev);
+		if ((err = replay_event(rp, &ev)))
+			err = event_failed(rp, rp->main.index, err);
 	}
 	ret = ret < 0 ? ret : 0;
 	if (rp->lanes) {
