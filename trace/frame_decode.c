@@ -204,17 +204,24 @@ static bool type_allowed(const struct kt_frame_decoder *d, uint8_t type)
 	return kt_event_known(type) || d->newer;
 }
 
-static struct kt_event slot_event(const struct kt_frame_decoder *d, const struct slot *s)
+/* The slot's body as an event, filled in place (once an event). */
+static void slot_event(const struct kt_frame_decoder *d, const struct slot *s,
+		       struct kt_event *ev, uint8_t flags)
 {
-	struct kt_event ev;
-
-	if (kt_event_known(s->type))
-		ev = kt_event_view(s->type, s->vcpu, s->body, s->len);
-	else
-		ev = (struct kt_event){ .type = s->type, .vcpu = s->vcpu, .body = s->body,
-					.len = s->len };
-	ev.hash = d->hashes ? s->hash : 0;
-	return ev;
+	ev->type = s->type;
+	ev->flags = flags;
+	ev->vcpu = s->vcpu;
+	ev->body = s->body;
+	ev->len = s->len;
+	ev->hash = d->hashes ? s->hash : 0;
+	if (s->type == KT_REC_IOCTL) {  /* checked: its lengths add up */
+		ev->ioctl = (const void *)s->body;
+		ev->in = s->body + sizeof(*ev->ioctl);
+		ev->out = ev->in + ev->ioctl->in_len;
+	} else {
+		ev->ioctl = NULL;
+		ev->in = ev->out = NULL;
+	}
 }
 
 static void full_hash(struct kt_frame_decoder *d, struct slot *s)
@@ -223,7 +230,7 @@ static void full_hash(struct kt_frame_decoder *d, struct slot *s)
 
 	if (!d->hashes)
 		return;
-	ev = slot_event(d, s);
+	slot_event(d, s, &ev, 0);
 	s->hash = kt_event_hash(&ev);
 }
 
@@ -301,7 +308,7 @@ static int keyed(struct kt_frame_decoder *d, unsigned slot, struct kt_event *ev)
 							(const void *)s->body)->dur_ns);
 	}
 	full_hash(d, s);
-	*ev = slot_event(d, s);
+	slot_event(d, s, ev, 0);
 	return 1;
 }
 
@@ -501,8 +508,7 @@ static int delta(struct kt_frame_decoder *d, unsigned slot, bool same, struct kt
 	ret = s->type == KT_REC_IOCTL ? ioctl_delta(d, s, same) : body_delta(d, s, same);
 	if (ret)
 		return ret;
-	*ev = slot_event(d, s);
-	ev->flags = KT_EV_DELTA;
+	slot_event(d, s, ev, KT_EV_DELTA);
 	return 1;
 }
 
