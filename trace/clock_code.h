@@ -96,16 +96,12 @@ static inline uint64_t kt_low_bits(uint64_t v, unsigned n)
 	return n >= 64 ? v : v & ((1ull << n) - 1);
 }
 
-static inline void kt_clock_put(struct kt_bit_writer *w, struct kt_clock_model *m, int64_t v)
+/* A value whose code does not fit one store (q large or k beyond 24). */
+static inline void kt_clock_put_long(struct kt_bit_writer *w, uint64_t z, unsigned k)
 {
-	uint64_t z = kt_clock_residual(m, v);
-	unsigned k = kt_clock_k(m);
 	uint64_t q = z >> k;
 
-	if (q < KT_CLOCK_ESCAPE && q + 1 + k <= 56) {  /* q ones, a zero, k bits: one store */
-		kt_bits_put(w, ((1ull << q) - 1) | kt_low_bits(z, k) << (q + 1),
-			    (unsigned)q + 1 + k);
-	} else if (q < KT_CLOCK_ESCAPE) {
+	if (q < KT_CLOCK_ESCAPE) {
 		kt_bits_put(w, (1ull << q) - 1, (unsigned)q + 1);
 		kt_bits_put(w, kt_low_bits(z, k < 32 ? k : 32), k < 32 ? k : 32);
 		if (k > 32)
@@ -115,6 +111,20 @@ static inline void kt_clock_put(struct kt_bit_writer *w, struct kt_clock_model *
 		kt_bits_put(w, z & 0xffffffffu, 32);
 		kt_bits_put(w, z >> 32, 32);
 	}
+}
+
+static inline __attribute__((always_inline))
+void kt_clock_put(struct kt_bit_writer *w, struct kt_clock_model *m, int64_t v)
+{
+	uint64_t z = kt_clock_residual(m, v);
+	unsigned k = kt_clock_k(m);
+	uint64_t q = z >> k;
+
+	if (q < KT_CLOCK_ESCAPE && q + 1 + k <= 56)  /* q ones, a zero, k bits: one store */
+		kt_bits_put(w, ((1ull << q) - 1) | (z & ((1ull << k) - 1)) << (q + 1),
+			    (unsigned)q + 1 + k);
+	else
+		kt_clock_put_long(w, z, k);
 	kt_clock_learn(m, v, z);
 }
 
@@ -125,7 +135,7 @@ struct kt_bit_reader {
 };
 
 /* At least want (<= 56) bits in acc, or -1 when the stream ends first
- * (with what there was in acc). */
+ * (with what there was in acc).  acc holds no bits above n. */
 static inline int kt_bits_fill(struct kt_bit_reader *r, unsigned want)
 {
 	if (r->n >= want)
@@ -137,8 +147,8 @@ static inline int kt_bits_fill(struct kt_bit_reader *r, unsigned want)
 		memcpy(&next, r->p, 8);
 		r->acc |= next << r->n;
 		r->p += bytes;
-		r->n += 8 * bytes;
-		r->acc &= kt_low_bits(~0ull, r->n);
+		r->n += 8 * bytes;                /* 56 to 63 */
+		r->acc &= ~0ull >> (64 - r->n);
 		return 0;
 	}
 	while (r->n < want && r->p < r->end) {
@@ -159,11 +169,28 @@ static inline int kt_bits_get(struct kt_bit_reader *r, unsigned n, uint64_t *v)
 	return 0;
 }
 
-/* The value's bits once its quotient q is known not to be an escape. */
-static inline int kt_clock_rest(struct kt_bit_reader *r, unsigned q, unsigned k, uint64_t *z)
+/* What the quick path of kt_clock_get leaves: a stream's last bits, a
+ * large k, an escape.  0 and z, or -1 when the bits run out. */
+static inline int kt_clock_get_long(struct kt_bit_reader *r, unsigned k, uint64_t *z)
 {
 	uint64_t lo = 0, hi = 0;
+	unsigned q;
 
+	if (kt_bits_fill(r, KT_CLOCK_ESCAPE + 1) && kt_bits_fill(r, 1))
+		return -1;
+	q = (unsigned)__builtin_ctzll(~r->acc);
+	if (q >= KT_CLOCK_ESCAPE) {
+		if (r->n < KT_CLOCK_ESCAPE)
+			return -1;
+		r->acc >>= KT_CLOCK_ESCAPE;
+		r->n -= KT_CLOCK_ESCAPE;
+		if (kt_bits_get(r, 32, &lo) || kt_bits_get(r, 32, &hi))
+			return -1;
+		*z = lo | hi << 32;
+		return 0;
+	}
+	if (q >= r->n)
+		return -1;  /* the ones run past the stream's end */
 	r->acc >>= q + 1;
 	r->n -= q + 1;
 	if (kt_bits_get(r, k < 32 ? k : 32, &lo) || (k > 32 && kt_bits_get(r, k - 32, &hi)))
@@ -173,27 +200,30 @@ static inline int kt_clock_rest(struct kt_bit_reader *r, unsigned q, unsigned k,
 }
 
 /* 0 and the value, or -1 when the bits run out. */
-static inline int kt_clock_get(struct kt_bit_reader *r, struct kt_clock_model *m, int64_t *v)
+static inline __attribute__((always_inline))
+int kt_clock_get(struct kt_bit_reader *r, struct kt_clock_model *m, int64_t *v)
 {
-	unsigned k = kt_clock_k(m), q;
-	uint64_t lo, hi, z;
+	unsigned k = kt_clock_k(m), q, used;
+	uint64_t z;
 
-	if (kt_bits_fill(r, 56) && kt_bits_fill(r, 1))
-		return -1;
+	if (r->n < 48 && r->end - r->p >= 8) {  /* refill: one load */
+		uint64_t next;
+		unsigned bytes = (63 - r->n) >> 3;
+
+		memcpy(&next, r->p, 8);
+		r->acc |= next << r->n;
+		r->p += bytes;
+		r->n += 8 * bytes;
+		r->acc &= ~0ull >> (64 - r->n);
+	}
 	q = (unsigned)__builtin_ctzll(~r->acc);  /* the unary part: ones before a zero */
-	if (q < KT_CLOCK_ESCAPE && q + 1 + k <= r->n) {  /* the usual case: all here */
-		z = (uint64_t)q << k | kt_low_bits(r->acc >> (q + 1), k);
-		r->acc = q + 1 + k < 64 ? r->acc >> (q + 1 + k) : 0;
-		r->n -= q + 1 + k;
-	} else if (q < KT_CLOCK_ESCAPE) {
-		if (q >= r->n || kt_clock_rest(r, q, k, &z))
-			return -1;  /* the ones or the bits run past the stream's end */
-	} else {
-		r->acc >>= KT_CLOCK_ESCAPE;
-		r->n -= KT_CLOCK_ESCAPE;
-		if (kt_bits_get(r, 32, &lo) || kt_bits_get(r, 32, &hi))
-			return -1;
-		z = lo | hi << 32;
+	used = q + 1 + k;
+	if (q < KT_CLOCK_ESCAPE && used <= r->n) {  /* the usual case: all here */
+		z = (uint64_t)q << k | ((r->acc >> (q + 1)) & ((1ull << k) - 1));
+		r->acc >>= used;  /* used <= n < 64 */
+		r->n -= used;
+	} else if (kt_clock_get_long(r, k, &z)) {
+		return -1;
 	}
 	*v = kt_wrap_add(kt_unzigzag(z), m->mean >> 4);
 	kt_clock_learn(m, *v, z);
