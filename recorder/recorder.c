@@ -123,13 +123,11 @@ static void ioctl_snapshot(struct kt_recorder *r, uint16_t vcpu, unsigned long r
 	}
 }
 
-/* kvm_sync_regs holds kvm_regs then kvm_sregs, as the snapshot body does
- * after its source word: one copy takes both. */
-_Static_assert(offsetof(struct kvm_sync_regs, sregs) == sizeof(struct kvm_regs) &&
-	       offsetof(struct kt_snapshot_body, sregs) ==
+/* The snapshot body holds kvm_regs then kvm_sregs after its source word,
+ * as kvm_run does: one copy takes both. */
+_Static_assert(offsetof(struct kt_snapshot_body, sregs) ==
 	       offsetof(struct kt_snapshot_body, regs) + sizeof(struct kvm_regs),
-	       "regs and sregs lie together in both");
-#define SNAP_REGS_BYTES (sizeof(struct kvm_regs) + sizeof(struct kvm_sregs))
+	       "regs and sregs lie together");
 
 /* The hot path: the KVM_RUN record and its snapshot go straight from
  * kvm_run into the frame, in one lock and one copy each. */
@@ -162,8 +160,7 @@ static void record_run(struct kt_recorder *r, const struct kvm_handle *h,
 		const uint32_t head[2] = { KT_SNAP_SYNC_REGS, 0 };
 
 		memcpy(p, head, sizeof(head));
-		memcpy(p + offsetof(struct kt_snapshot_body, regs), &run->s.regs.regs,
-		       SNAP_REGS_BYTES);
+		kt_sync_regs_copy(run, p + offsetof(struct kt_snapshot_body, regs));
 	}
 	kt_writer_unlock(r->w);
 }

@@ -61,6 +61,7 @@ struct replay {
 	 * and read by the one thread that replays that vCPU. */
 	const struct kvm_run *snap[GUEST_MAX_VCPUS];
 	atomic_bool stopped;     /* res->stopped, for the hot path */
+	unsigned vcpus;          /* created so far */
 	struct kt_recorder *out; /* -o */
 	struct kt_end_body end;  /* the recording's END, for -o */
 	atomic_uint_fast64_t exits;  /* KVM_RUN calls replayed */
@@ -327,6 +328,19 @@ static int replay_ioctl(struct lane *l, const struct kt_event *ev)
 	return ret;
 }
 
+/* A snapshot that differs: ours laid out as the recording's, and decoded. */
+static int compare_snapshot(struct lane *l, const struct kt_event *ev, const struct kvm_run *run)
+{
+	struct kt_snapshot_body mine = { .source = KT_SNAP_SYNC_REGS };
+	struct kt_event copy = *ev;
+
+	mine.regs = run->s.regs.regs;
+	mine.sregs = run->s.regs.sregs;
+	copy.body = (const uint8_t *)&mine;
+	copy.len = sizeof(mine);
+	return compare_events(l, ev, &copy);
+}
+
 /* Snapshots taken by GET_REGS/GET_SREGS were compared as those ioctls; a
  * sync-regs one is compared with kvm_run's regs and sregs in place. */
 static int replay_snapshot(struct lane *l, const struct kt_event *ev)
@@ -334,8 +348,6 @@ static int replay_snapshot(struct lane *l, const struct kt_event *ev)
 	struct replay *rp = l->rp;
 	const struct kt_snapshot_body *s = (const void *)ev->body;
 	const size_t regs = offsetof(struct kt_snapshot_body, regs);
-	struct kt_snapshot_body mine = { .source = KT_SNAP_SYNC_REGS };
-	struct kt_event copy = *ev;
 	const struct kvm_run *run;
 
 	if (ev->len < sizeof(*s) || s->source != KT_SNAP_SYNC_REGS ||
@@ -346,14 +358,9 @@ static int replay_snapshot(struct lane *l, const struct kt_event *ev)
 		report(l, "snapshot", "present", NULL);
 		return 0;
 	}
-	if (memcmp(ev->body + regs, &run->s.regs.regs,
-		   sizeof(struct kvm_regs) + sizeof(struct kvm_sregs)) == 0)
+	if (memcmp(ev->body + regs, &run->s.regs.regs, KT_SYNC_REGS_BYTES) == 0)
 		return 0;
-	mine.regs = run->s.regs.regs;
-	mine.sregs = run->s.regs.sregs;
-	copy.body = (const uint8_t *)&mine;
-	copy.len = sizeof(mine);
-	return compare_events(l, ev, &copy);
+	return compare_snapshot(l, ev, run);
 }
 
 static void replay_digest(struct replay *rp, const struct kt_event *ev)
@@ -483,6 +490,8 @@ static int stop_lanes(struct replay *rp)
 	return ret;
 }
 
+/* The vCPUs the replay has created (counted once a KVM_CREATE_VCPU has been
+ * replayed, not at every event). */
 static unsigned vcpus_created(const struct replay *rp)
 {
 	unsigned n = 0;
@@ -504,7 +513,7 @@ static int goes_to_lane(struct replay *rp, const struct kt_event *ev)
 	if (!vcpu_event)
 		return 0;
 	if (!rp->lanes && ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN &&
-	    vcpus_created(rp) > 1 && (ret = start_lanes(rp)))
+	    rp->vcpus > 1 && (ret = start_lanes(rp)))
 		return ret;
 	return rp->lanes != NULL;
 }
@@ -560,6 +569,8 @@ static int run_events(struct replay *rp, struct kt_reader *r)
 			kt_lanes_drain(rp->lanes);
 		if ((err = replay_event(rp, &ev)))
 			err = event_failed(rp, rp->main.index, err);
+		else if (ev.type == KT_REC_IOCTL && ev.ioctl->request == KVM_CREATE_VCPU)
+			rp->vcpus = vcpus_created(rp);
 	}
 	ret = ret < 0 ? ret : 0;
 	if (rp->lanes) {

@@ -121,8 +121,6 @@ int rp_check_event(struct rp_limits *l, const char *trace, uint64_t index,
 			 GUEST_MAX_VCPUS - 1);
 		return refuse(trace, index, what);
 	}
-	if (ev->flags & KT_EV_SKIMMED)
-		return 0;  /* a KVM_RUN or snapshot: the reader's own limits hold */
 	if (ev->type == KT_REC_IOCTL)
 		return check_ioctl(l, trace, index, ev);
 	if (ev->type == KT_REC_DIGEST)

@@ -25,9 +25,7 @@ struct kt_event {
 	uint64_t hash;
 };
 
-#define KT_EV_DELTA 0x01   /* the record was stored as a delta (either version) */
-#define KT_EV_SKIMMED 0x02 /* a KVM_RUN or snapshot left unread (kt_reader_skim):
-			    * type and vCPU only, no body */
+#define KT_EV_DELTA 0x01  /* the record was stored as a delta (either version) */
 
 /* Whether this build knows records of type (a newer minor may add types). */
 bool kt_event_known(uint8_t type);

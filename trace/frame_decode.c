@@ -69,6 +69,11 @@ void kt_frame_decoder_skim(struct kt_frame_decoder *d, bool on)
 	d->skim = on;
 }
 
+bool kt_frame_decode_skimming(const struct kt_frame_decoder *d)
+{
+	return d->skimming;
+}
+
 /* Only the KVM_RUN calls and the snapshots repeat in a steady loop; a
  * frame whose other slots are never deltas can be skimmed: the words of
  * those two need not be read to know every other record.  A look at the
@@ -501,10 +506,6 @@ static int delta(struct kt_frame_decoder *d, unsigned slot, bool same, struct kt
 
 	if (slot >= d->nslots)
 		return KT_E_CORRUPT;
-	if (d->skimming) {
-		*ev = (struct kt_event){ .type = s->type, .vcpu = s->vcpu, .flags = KT_EV_SKIMMED };
-		return 1;
-	}
 	ret = s->type == KT_REC_IOCTL ? ioctl_delta(d, s, same) : body_delta(d, s, same);
 	if (ret)
 		return ret;
@@ -512,19 +513,27 @@ static int delta(struct kt_frame_decoder *d, unsigned slot, bool same, struct kt
 	return 1;
 }
 
-int kt_frame_decode_next(struct kt_frame_decoder *d, struct kt_event *ev)
+int kt_frame_decode_next(struct kt_frame_decoder *d, struct kt_event *ev, uint64_t *skipped)
 {
 	const uint8_t *p;
 	uint8_t op;
 	unsigned slot;
 
-	if (d->done == d->records)
-		return finish(d);
-	if (!(p = take(&d->s[KT_S_OPS], 1)))
-		return KT_E_CORRUPT;
-	op = *p;
-	slot = op & KT_OP_SLOT;
-	d->done++;
+	for (;;) {
+		if (d->done == d->records)
+			return finish(d);
+		if (!(p = take(&d->s[KT_S_OPS], 1)))
+			return KT_E_CORRUPT;
+		op = *p;
+		slot = op & KT_OP_SLOT;
+		d->done++;
+		/* Skimming: a delta (of a KVM_RUN or snapshot slot) is passed over. */
+		if (!d->skimming || slot == KT_OP_PLAIN || (op & KT_OP_KEY))
+			break;
+		if (slot >= d->nslots)
+			return KT_E_CORRUPT;
+		(*skipped)++;
+	}
 	if (slot == KT_OP_PLAIN)
 		return op == KT_OP_PLAIN ? plain(d, ev) : KT_E_CORRUPT;
 	if (op & KT_OP_KEY)

@@ -21,9 +21,14 @@ void kt_frame_decoder_free(struct kt_frame_decoder *d);
 void kt_frame_decoder_hashes(struct kt_frame_decoder *d, bool on);
 
 /* Skim: in a frame where only KVM_RUN calls and snapshots come as deltas,
- * hand those out unread (KT_EV_SKIMMED: type and vCPU, no body), every
- * other record whole.  For a pass that checks a trace before using it. */
+ * pass those over unread (their slots' key records, which say what they
+ * are, come out), every other record whole.  For a pass that checks a trace
+ * before using it. */
 void kt_frame_decoder_skim(struct kt_frame_decoder *d, bool on);
+
+/* Whether the frame begun is being skimmed (only its head, OPS, KEYS and
+ * RAW are read: the rest may be left undecompressed). */
+bool kt_frame_decode_skimming(const struct kt_frame_decoder *d);
 
 /* Start on a decompressed frame, which the caller keeps until the frame is
  * done.  expect: the trace index its first record must have; newer: the
@@ -33,7 +38,8 @@ int kt_frame_decode_begin(struct kt_frame_decoder *d, const uint8_t *frame, size
 			  uint64_t expect, bool newer);
 
 /* 1 and the next event, 0 at the frame's end (every stream used up, every
- * record read), or KT_E_CORRUPT, KT_E_LIMIT, -ENOMEM. */
-int kt_frame_decode_next(struct kt_frame_decoder *d, struct kt_event *ev);
+ * record read), or KT_E_CORRUPT, KT_E_LIMIT, -ENOMEM.  *skipped grows by
+ * the records passed over (skimming). */
+int kt_frame_decode_next(struct kt_frame_decoder *d, struct kt_event *ev, uint64_t *skipped);
 
 #endif

@@ -106,14 +106,16 @@ enum kt_rec_type {
 enum kt_stream {
 	KT_S_OPS,     /* one op byte per record */
 	KT_S_KEYS,    /* struct kt_slot_key per slot opened */
-	KT_S_CHANGES, /* the changed-word lists of delta records */
-	KT_S_WORDS,   /* new - old of every changed word (zigzag varints) */
 	KT_S_RAW,     /* plain bodies: KT_OP_KEY (u32 len, u32 0, body), KT_OP_PLAIN
 		       * (struct kt_rec_hdr, body), each padded to 8 */
-	KT_S_CLOCKS,  /* IOCTL clocks, a bit stream (trace/clock_code.h); last, so
-		       * that the writer can store it in raw zstd blocks */
+	KT_S_CHANGES, /* the changed-word lists of delta records */
+	KT_S_WORDS,   /* new - old of every changed word (zigzag varints) */
+	KT_S_CLOCKS,  /* IOCTL clocks, a bit stream (trace/clock_code.h) */
 	KT_STREAMS,
 };
+/* The writer ends a zstd block after RAW, so a reader that only skims the
+ * records of a frame (every kind, no deltas) decompresses only the head,
+ * OPS, KEYS and RAW; and it stores CLOCKS, the noise, in raw blocks. */
 
 struct kt_frame_head {
 	uint32_t magic;            /* KT_FRAME_MAGIC */

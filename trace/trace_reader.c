@@ -49,6 +49,12 @@ struct kt_reader {
 	bool ended;
 	int error;                /* sticky: nothing is handed out after one */
 	bool hashes;
+	bool skim;                /* kt_reader_skim */
+	/* A skimmed frame decompressed only up to its RAW stream: where the
+	 * rest of it lies, to finish it if it turns out to be needed. */
+	bool partial;
+	ZSTD_inBuffer rest;
+	ZSTD_outBuffer out;
 	struct kt_xor_table xor;  /* version 1 deltas */
 	struct kt_frame_decoder *dec;  /* version 2 frames */
 	ZSTD_DCtx *dctx;
@@ -170,6 +176,81 @@ static int inflate(struct kt_reader *r, size_t content)
 	return 0;
 }
 
+/* Skimming: an event frame (version 2) decompressed only as far as its
+ * head, OPS, KEYS and RAW, which end a zstd block: block by block from a
+ * frame that lies whole in the buffer.  1 when that was done (r->partial:
+ * the rest is in r->rest, unverified), 0 to read the frame in full instead
+ * (it is not all here, or it is not ours), <0 an error. */
+#define SKIM_MAX_COMPRESSED (1u << 20)
+static int inflate_head(struct kt_reader *r, size_t content, size_t hsize)
+{
+	const uint8_t *src;
+	size_t csize, pos, want = sizeof(struct kt_frame_head);
+	int ret;
+
+	while (ZSTD_isError(csize = ZSTD_findFrameCompressedSize(r->in.data + r->in_pos,
+								  avail(r)))) {
+		if (r->eof || avail(r) > SKIM_MAX_COMPRESSED)
+			return 0;
+		if ((ret = fill(r)))
+			return ret;
+	}
+	src = r->in.data + r->in_pos;
+	r->out = (ZSTD_outBuffer){ r->frame.data, content, 0 };
+	r->rest = (ZSTD_inBuffer){ src, csize, 0 };
+	ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+	for (pos = hsize; pos + 3 <= csize && r->out.pos < want;) {
+		uint32_t bh = (uint32_t)src[pos] | (uint32_t)src[pos + 1] << 8 |
+			      (uint32_t)src[pos + 2] << 16;
+		size_t size = bh >> 3, type = (bh >> 1) & 3;
+
+		pos += 3 + (type == 1 ? 1 : size);  /* RLE blocks hold one byte */
+		r->rest.size = pos < csize ? pos : csize;
+		while (r->rest.pos < r->rest.size) {
+			size_t was = r->rest.pos;
+
+			if (ZSTD_isError(ZSTD_decompressStream(r->dctx, &r->out, &r->rest)))
+				return KT_E_CORRUPT;
+			if (r->rest.pos == was)
+				break;
+		}
+		if (r->out.pos >= sizeof(struct kt_frame_head) && want == sizeof(struct kt_frame_head)) {
+			struct kt_frame_head head;
+
+			memcpy(&head, r->frame.data, sizeof(head));
+			want += (size_t)head.stream_len[KT_S_OPS] + head.stream_len[KT_S_KEYS] +
+				head.stream_len[KT_S_RAW];
+			if (head.magic != KT_FRAME_MAGIC || want > content)
+				return KT_E_CORRUPT;
+		}
+	}
+	if (r->out.pos < want)
+		return KT_E_CORRUPT;
+	r->rest.size = csize;
+	r->partial = true;
+	r->in_pos += csize;  /* the next frame follows, whatever is left of this one */
+	r->compressed += csize;
+	r->decompressed += content;
+	return 1;
+}
+
+/* A skimmed frame needed after all: the rest of it, and its checksum. */
+static int inflate_rest(struct kt_reader *r)
+{
+	r->partial = false;
+	while (r->rest.pos < r->rest.size) {
+		size_t was = r->rest.pos, ret = ZSTD_decompressStream(r->dctx, &r->out, &r->rest);
+
+		if (ZSTD_isError(ret))
+			return KT_E_CORRUPT;
+		if (ret == 0)
+			return r->out.pos == r->out.size ? 0 : KT_E_CORRUPT;
+		if (r->rest.pos == was)
+			break;
+	}
+	return KT_E_CORRUPT;  /* the frame ends before its end */
+}
+
 /* The next data frame, decompressed and checksum-verified.  1 read, 0 no
  * more bytes at a frame boundary, <0 error. */
 static int next_frame(struct kt_reader *r)
@@ -208,7 +289,10 @@ static int next_frame(struct kt_reader *r)
 		r->frame.len = 0;
 		if (!kt_buf_reserve(&r->frame, content ? content : 1))
 			return -ENOMEM;
-		if ((ret = inflate(r, content)))
+		ret = r->skim && r->major >= 2 ? inflate_head(r, content, hsize) : 0;
+		if (ret == 0 && (ret = inflate(r, content)))
+			return ret;
+		if (ret < 0)
 			return ret;
 		r->frame.len = content;
 		r->frame_pos = 0;
@@ -421,6 +505,7 @@ void kt_reader_close(struct kt_reader *r)
 
 void kt_reader_skim(struct kt_reader *r)
 {
+	r->skim = true;
 	kt_frame_decoder_skim(r->dec, true);
 }
 
@@ -472,8 +557,15 @@ static int start_frame(struct kt_reader *r)
 		kt_xor_table_trim(&r->xor);
 		return 0;
 	}
-	return kt_frame_decode_begin(r->dec, r->frame.data, r->frame.len, r->index,
-				     r->minor > KT_FORMAT_MINOR);
+	ret = kt_frame_decode_begin(r->dec, r->frame.data, r->frame.len, r->index,
+				    r->minor > KT_FORMAT_MINOR);
+	/* A frame decompressed in part that cannot be skimmed after all. */
+	if (!ret && r->partial && !kt_frame_decode_skimming(r->dec) &&
+	    !(ret = inflate_rest(r)))
+		ret = kt_frame_decode_begin(r->dec, r->frame.data, r->frame.len, r->index,
+					    r->minor > KT_FORMAT_MINOR);
+	r->partial = false;
+	return ret;
 }
 
 static int next_event(struct kt_reader *r, struct kt_event *ev)
@@ -486,7 +578,8 @@ static int next_event(struct kt_reader *r, struct kt_event *ev)
 		return r->error;
 	for (;;) {
 		if (r->have_frame) {
-			ret = r->major == 1 ? v1_event(r, ev) : kt_frame_decode_next(r->dec, ev);
+			ret = r->major == 1 ? v1_event(r, ev) :
+					      kt_frame_decode_next(r->dec, ev, &r->index);
 			if (ret)
 				break;
 			r->have_frame = false;

@@ -30,8 +30,10 @@ struct kt_reader *kt_reader_clone(const struct kt_reader *r);
 /* Hand out every event's kt_event_hash() in ev->hash (diff). */
 void kt_reader_want_hashes(struct kt_reader *r);
 /* Skim (a check before use): in version 2 frames where only KVM_RUN calls
- * and snapshots repeat, those come out KT_EV_SKIMMED, unread; every other
- * event whole.  Damage in what was skimmed is found by the next reading. */
+ * and snapshots repeat, their deltas are passed over unread (and their
+ * frames only partly decompressed); every other event comes out whole, its
+ * kt_reader_index exact.  Damage in what was skimmed is found by the next
+ * reading. */
 void kt_reader_skim(struct kt_reader *r);
 
 /* The header record's raw TLV body. */

@@ -95,6 +95,8 @@ static int compress_out(struct kt_writer *w, struct frame *f)
 		return ret;
 	memcpy(&head, w->content.data, sizeof(head));
 	if ((ret = kt_zframe(w->cctx, KT_ZSTD_LEVEL, w->content.data, w->content.len,
+			     sizeof(head) + (size_t)head.stream_len[KT_S_OPS] +
+			     head.stream_len[KT_S_KEYS] + head.stream_len[KT_S_RAW],
 			     head.stream_len[KT_S_CLOCKS], &w->zbuf)))
 		return ret;
 	return write_all(w->fd, w->zbuf.data, w->zbuf.len);
@@ -277,6 +279,22 @@ void kt_writer_unlock(struct kt_writer *w)
 
 uint8_t *kt_writer_put(struct kt_writer *w, uint8_t type, uint16_t vcpu, uint32_t len)
 {
+	size_t room = sizeof(struct kt_rec_hdr) + KT_REC_PADDED((size_t)len);
+	struct frame *f = &w->cur;
+	uint8_t *dst;
+
+	/* The usual case in a few instructions: room in a frame with records. */
+	if (f->records && f->records < KT_FRAME_MAX_RECORDS && f->buf.len + room <= f->buf.cap &&
+	    f->buf.len + room <= KT_MAX_FRAME_BYTES - FRAME_SLACK) {
+		struct kt_rec_hdr h = { .type = type, .vcpu = vcpu, .len = len };
+
+		dst = f->buf.data + f->buf.len;
+		memcpy(dst, &h, sizeof(h));
+		f->buf.len += room;
+		f->records++;
+		w->events++;
+		return dst + sizeof(h);
+	}
 	return append(w, type, vcpu, len);
 }
 

@@ -27,7 +27,7 @@ static uint8_t *block_header(uint8_t *p, bool last, unsigned type, size_t size)
 	return put_le(p, (uint64_t)last | (uint64_t)type << 1 | (uint64_t)size << 3, 3);
 }
 
-int kt_zframe(ZSTD_CCtx *cctx, int level, const uint8_t *content, size_t len,
+int kt_zframe(ZSTD_CCtx *cctx, int level, const uint8_t *content, size_t len, size_t cut,
 	      size_t raw_tail, struct kt_buf *out)
 {
 	size_t comp = len - raw_tail, bs, pos = 0;
@@ -44,7 +44,8 @@ int kt_zframe(ZSTD_CCtx *cctx, int level, const uint8_t *content, size_t len,
 		return -EIO;
 	bs = ZSTD_getBlockSize(cctx);
 	while (pos < comp) {
-		size_t n = comp - pos < bs ? comp - pos : bs;
+		size_t end = pos < cut && cut < comp ? cut : comp;
+		size_t n = end - pos < bs ? end - pos : bs;
 		bool last = pos + n == len;
 		size_t c = ZSTD_compressBlock(cctx, p + 3, room - (size_t)(p + 3 - out->data),
 					      content + pos, n);

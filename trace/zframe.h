@@ -13,9 +13,10 @@
 
 typedef struct ZSTD_CCtx_s ZSTD_CCtx;
 
-/* content[0, len - raw_tail) compressed at level, the rest stored raw; out
- * gets the frame (its old content dropped).  0, -ENOMEM or -EIO. */
-int kt_zframe(ZSTD_CCtx *cctx, int level, const uint8_t *content, size_t len,
+/* content[0, len - raw_tail) compressed at level, with a block ending at
+ * cut (when within it), the rest stored raw; out gets the frame (its old
+ * content dropped).  0, -ENOMEM or -EIO. */
+int kt_zframe(ZSTD_CCtx *cctx, int level, const uint8_t *content, size_t len, size_t cut,
 	      size_t raw_tail, struct kt_buf *out);
 
 #endif

@@ -117,7 +117,7 @@ def frame_v2(first_event, plain_records):
     """A version 2 event frame of plain records only (op KT_OP_PLAIN)."""
     ops = pad8(bytes([OP_PLAIN]) * len(plain_records))
     raw = b"".join(plain_records)
-    lens = [len(ops), 0, 0, 0, len(raw), 0]  # ops keys changes words raw clocks
+    lens = [len(ops), 0, len(raw), 0, 0, 0]  # ops keys raw changes words clocks
     head = struct.pack("<IIQ6I", FRAME_MAGIC, len(plain_records), first_event, *lens)
     return head + ops + raw
 
