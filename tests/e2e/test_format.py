@@ -111,8 +111,14 @@ def test_a_damaged_byte_anywhere_is_an_error_never_other_data(kvm, tmp_path):
         damaged[at] ^= 1 << (k % 8)
         bad.write_bytes(bytes(damaged))
         r = kvmtrace("show", "--json", bad)
-        assert r.returncode in (BAD_INPUT, TRUNCATED), (at, r.returncode, r.stderr)
         got = shown_events(r)
+        if r.returncode == 0:
+            # Some bits of a zstd frame change nothing that is decoded (the
+            # header's unused bit, table entries no symbol uses): the same
+            # bytes come out, checksum and all, so the same events.
+            assert got == full, at
+            continue
+        assert r.returncode in (BAD_INPUT, TRUNCATED), (at, r.returncode, r.stderr)
         assert got == full[:len(got)], at
 
 

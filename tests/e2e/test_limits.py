@@ -5,7 +5,7 @@ bounded amount of data whatever the trace, and replay refuses absurd asks
 before its first ioctl.  The traces are made by hand (tracegen.py): our
 writer never writes them.
 
-Peak RSS is measured per command with os.wait4.  Under the ASan build
+Peak RSS is measured per command with os.wait4 (see RUNNER).  Under the ASan build
 (KVMTRACE_BIN=build/san/kvmtrace) its allocator and shadow memory make RSS
 meaningless, so there only the statuses and messages are checked."""
 import os
@@ -13,7 +13,6 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 
@@ -28,25 +27,51 @@ RSS_LIMIT_KIB = 64 * 1024
 SAME, TROUBLE, BAD_INPUT = 0, 2, 4
 
 
+# The command is started by a small Python of its own, which reaps it with
+# wait4 and prints its status and peak RSS.  Started straight from pytest,
+# the child's ru_maxrss would include pytest's own: a vfork()ed child keeps
+# the high-water mark of the memory it shared with its parent until exec,
+# and pytest may be hundreds of MiB by the time these tests run.
+RUNNER = """
+import os, sys, time
+fd, timeout, cmd = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+pid = os.posix_spawn(cmd[0], cmd, os.environ)
+deadline = time.monotonic() + timeout
+while True:
+    got, status, usage = os.wait4(pid, os.WNOHANG)
+    if got:
+        break
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        os.wait4(pid, 0)
+        sys.exit(99)
+    time.sleep(0.01)
+os.write(fd, f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}".encode())
+"""
+
+
 def run(*args, timeout=120):
-    """(returncode, stdout, stderr, peak RSS in KiB) of one kvmtrace run: its
-    output goes to files, so that wait4 reaps it with its own rusage."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([str(KVMTRACE), *map(str, args)], stdout=out, stderr=err)
-        deadline = time.monotonic() + timeout
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                p.kill()
-                raise subprocess.TimeoutExpired(p.args, timeout)
-            time.sleep(0.01)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (p.returncode, out.read().decode(errors="replace"),
-                err.read().decode(errors="replace"), usage.ru_maxrss)
+    """(returncode, stdout, stderr, peak RSS in KiB) of one kvmtrace run."""
+    r, w = os.pipe()
+    try:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            subprocess.run([sys.executable, "-c", RUNNER, str(w), str(timeout),
+                            str(KVMTRACE), *map(str, args)],
+                           stdout=out, stderr=err, pass_fds=(w,))
+            os.close(w)
+            w = -1
+            result = os.read(r, 100).decode()
+            if not result:
+                raise subprocess.TimeoutExpired(args, timeout)
+            status, rss = map(int, result.split())
+            out.seek(0)
+            err.seek(0)
+            return (status, out.read().decode(errors="replace"),
+                    err.read().decode(errors="replace"), rss)
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
 
 
 def bounded(rss):
