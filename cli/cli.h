@@ -8,6 +8,7 @@
 
 #include "cli/run_options.h"
 #include "harness/machine.h"
+#include "sandbox/sandbox.h"
 
 struct cli_command {
 	const char *name;
@@ -66,11 +67,20 @@ void cli_print_json_reason(const char *kind, const char *reason);
 
 /* -v: exits by reason and each vCPU's final registers, on stderr. */
 void cli_print_summary(const struct kt_machine *m);
-/* --summary-json FILE: the same for tests, plus --peek values. */
+/* --summary-json FILE (open as fd): the same for tests, plus --peek values. */
 int cli_write_summary_json(const struct kt_machine *m,
-			   const struct kt_run_options *o, const char *path);
+			   const struct kt_run_options *o, int fd);
 /* Parse run options for argv; prints the error and returns KT_USAGE. */
 int cli_parse_run_options(int argc, char **argv, struct kt_run_options *o,
 			  const char *usage);
+
+/* kvmtrace --sandbox-selftest=WHAT COMMAND ...: the forbidden call the
+ * command makes right after entering the sandbox (tests only). */
+extern const char *cli_sandbox_selftest;
+/* Enter the sandbox with profile, allowing those ioctl requests, unless off
+ * (--no-sandbox); then the self-test, if one was asked for.  0, or the
+ * status after printing why (KT_SANDBOX). */
+int cli_enter_sandbox(bool off, const char *command, enum kt_sandbox_profile profile,
+		      const uint32_t *ioctls, size_t nioctls);
 
 #endif

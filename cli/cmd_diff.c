@@ -1,21 +1,25 @@
 /* kvmtrace diff OLD NEW: what changed between two traces. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/exit_status.h"
+#include "common/file.h"
 #include "replayer/field_diff.h"
 #include "replayer/replay.h"
 #include "replayer/trace_diff.h"
 
 static const char usage[] =
 	"usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"
-	"                     [--only PATTERN] [--ignore-file FILE] [--strict-env]\n";
+	"                     [--only PATTERN] [--ignore-file FILE] [--strict-env]\n"
+	"                     [--no-sandbox]\n";
 
 /* --stat: how often each path differs. */
 struct path_count {
@@ -24,7 +28,7 @@ struct path_count {
 };
 
 struct diff_cli {
-	bool json, stat, strict_env;
+	bool json, stat, strict_env, no_sandbox;
 	struct kt_pathset *ignore, *only;
 	bool have_only;
 	uint64_t last_event;
@@ -113,7 +117,8 @@ static int parse(int argc, char **argv, struct diff_cli *c, const char **a, cons
 		{ "json", no_argument, NULL, 'j' }, { "stat", no_argument, NULL, 's' },
 		{ "ignore", required_argument, NULL, 'i' }, { "only", required_argument, NULL, 'o' },
 		{ "ignore-file", required_argument, NULL, 'f' },
-		{ "strict-env", no_argument, NULL, 'S' }, { 0 },
+		{ "strict-env", no_argument, NULL, 'S' },
+		{ "no-sandbox", no_argument, NULL, 'N' }, { 0 },
 	};
 	int opt;
 
@@ -124,6 +129,7 @@ static int parse(int argc, char **argv, struct diff_cli *c, const char **a, cons
 		case 'j': c->json = true; break;
 		case 's': c->stat = true; break;
 		case 'S': c->strict_env = true; break;
+		case 'N': c->no_sandbox = true; break;
 		case 'i': kt_pathset_add(c->ignore, optarg); break;
 		case 'o': kt_pathset_add(c->only, optarg); c->have_only = true; break;
 		case 'f':
@@ -177,6 +183,25 @@ static void free_cli(struct diff_cli *c)
 	kt_buf_free(&c->counts);
 }
 
+/* Both traces open, then the sandbox, before the first byte is read. */
+static int open_inputs(const struct diff_cli *c, struct kt_diff_opts *o)
+{
+	int status;
+
+	o->have_fds = true;
+	if ((o->old_fd = kt_open_regular(o->old_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cli_error(KT_TROUBLE);
+	if ((o->new_fd = kt_open_regular(o->new_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		close(o->old_fd);
+		return cli_error(KT_TROUBLE);
+	}
+	if ((status = cli_enter_sandbox(c->no_sandbox, "diff", KT_SANDBOX_READ, NULL, 0))) {
+		close(o->old_fd);
+		close(o->new_fd);
+	}
+	return status;
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct diff_cli c = { .ignore = kt_pathset_new(), .only = kt_pathset_new() };
@@ -190,7 +215,9 @@ int cmd_diff(int argc, char **argv)
 	}
 	for (unsigned i = 0; kt_default_ignores[i]; i++)
 		kt_pathset_add(c.ignore, kt_default_ignores[i]);
-	if (!(status = parse(argc, argv, &c, &o.old_path, &o.new_path))) {
+	if (!(status = parse(argc, argv, &c, &o.old_path, &o.new_path)))
+		status = open_inputs(&c, &o);
+	if (!status) {
 		o.ignore = c.ignore;
 		o.only = c.have_only ? c.only : NULL;
 		if (kt_trace_diff(&o, &r)) {

@@ -25,7 +25,7 @@ static int start(void *ctx, const struct kt_run_options *o, const uint8_t *image
 	struct record_ctx *rc = ctx;
 	struct kt_record_request req = {
 		.path = rc->path, .force = o->force, .cfg = &o->cfg,
-		.image = image, .image_size = size,
+		.image = image, .image_size = size, .sandboxed = !o->no_sandbox,
 	};
 	bool no_kvm;
 

@@ -1,8 +1,11 @@
 /* kvmtrace replay: re-run a trace here and report every divergence. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/error.h"
@@ -14,10 +17,11 @@
 static const char usage[] =
 	"usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
 	"                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
-	"                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n";
+	"                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n"
+	"                      [--no-sandbox]\n";
 
 struct replay_cli {
-	bool json, force, strict_env;
+	bool json, force, strict_env, no_sandbox;
 	struct kt_pathset *ignore;
 	const char *kvm_path;
 	const char *trace;
@@ -79,6 +83,7 @@ static int parse(int argc, char **argv, struct replay_cli *c)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "ignore-out", required_argument, NULL, 'O' },
 		{ "strict-env", no_argument, NULL, 'S' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ 0 },
 	};
 	int opt, ret = 0;
@@ -93,6 +98,7 @@ static int parse(int argc, char **argv, struct replay_cli *c)
 		case 'O': c->ignore_out = optarg; break;
 		case 'j': c->json = true; break;
 		case 'S': c->strict_env = true; break;
+		case 'N': c->no_sandbox = true; break;
 		case 'i': kt_pathset_add(c->ignore, optarg); break;
 		case 'f':
 			if (kt_pathset_load(c->ignore, optarg))
@@ -135,22 +141,39 @@ static int replay_once(const struct replay_cli *c, const struct kt_replay_opts *
 	return failed ? KT_DIFFERENT : KT_SAME;
 }
 
-static int replay_many(const struct replay_cli *c, struct kt_replay_opts *o)
+static int replay_many(const struct replay_cli *c, struct kt_replay_opts *o, int out_fd)
 {
 	uint64_t divergences;
 
-	if (c->output)
-		return cli_errorf(KT_TROUBLE, "replay: -o and --runs do not go together");
-	if (kt_replay_runs(o, c->runs, c->ignore_out, &divergences))
+	if (kt_replay_runs(o, c->runs, c->ignore_out, out_fd, &divergences))
 		return cli_error(KT_TROUBLE);
 	return divergences ? KT_DIFFERENT : KT_SAME;
+}
+
+/* Everything a replay opens, then the sandbox: the trace's own requests
+ * are the only ioctls it allows. */
+static int prepare(const struct replay_cli *c, struct kt_replay_opts *o,
+		   struct kt_replay_inputs *in, int *out_fd)
+{
+	if (c->output && c->runs > 1)
+		return cli_errorf(KT_TROUBLE, "replay: -o and --runs do not go together");
+	if (c->ignore_out && (*out_fd = open(c->ignore_out, O_WRONLY | O_CREAT | O_TRUNC |
+					     O_CLOEXEC, 0644)) < 0)
+		return cli_errorf(KT_TROUBLE, "%s: %s", c->ignore_out, strerror(errno));
+	o->sandboxed = !c->no_sandbox;
+	o->in = in;
+	if (kt_replay_open(in, o))
+		return cli_error(KT_TROUBLE);
+	return cli_enter_sandbox(c->no_sandbox, "replay", KT_SANDBOX_REPLAY, in->requests,
+				 in->nrequests);
 }
 
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_cli c = { .kvm_path = "/dev/kvm", .ignore = kt_pathset_new() };
 	struct kt_replay_opts o = { .report = on_divergence, .ctx = &c };
-	int status;
+	struct kt_replay_inputs in = { .trace_fd = -1, .kvm_fd = -1 };
+	int status, out_fd = -1;
 
 	if (!c.ignore)
 		return cli_errorf(KT_TROUBLE, "out of memory");
@@ -162,8 +185,13 @@ int cmd_replay(int argc, char **argv)
 		o.ignore = c.ignore;
 		o.output = c.output;
 		o.force = c.force;
-		status = c.runs > 1 ? replay_many(&c, &o) : replay_once(&c, &o);
+		status = prepare(&c, &o, &in, &out_fd);
 	}
+	if (!status)
+		status = c.runs > 1 ? replay_many(&c, &o, out_fd) : replay_once(&c, &o);
+	kt_replay_close(&in);
+	if (out_fd >= 0)
+		close(out_fd);
 	kt_pathset_free(c.ignore);
 	return status;
 }

@@ -1,22 +1,25 @@
 /* kvmtrace show: a trace, one line per event, strace style. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/exit_status.h"
+#include "common/file.h"
 #include "common/kvm_names.h"
 #include "decode/decode.h"
 #include "trace/run_bytes.h"
 #include "trace/trace_reader.h"
 
 static const char usage[] =
-	"usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header]\n";
+	"usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header] [--no-sandbox]\n";
 
 struct show_opts {
-	bool verbose, json, stats, header_only;
+	bool verbose, json, stats, header_only, no_sandbox;
 	const char *path;
 };
 
@@ -157,7 +160,7 @@ static int parse(int argc, char **argv, struct show_opts *o)
 	static const struct option longopts[] = {
 		{ "verbose", no_argument, NULL, 'v' }, { "json", no_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, 's' }, { "header", no_argument, NULL, 'H' },
-		{ 0 },
+		{ "no-sandbox", no_argument, NULL, 'N' }, { 0 },
 	};
 	int c;
 
@@ -169,6 +172,7 @@ static int parse(int argc, char **argv, struct show_opts *o)
 		case 'j': o->json = true; break;
 		case 's': o->stats = true; break;
 		case 'H': o->header_only = true; break;
+		case 'N': o->no_sandbox = true; break;
 		default:
 			fprintf(stderr, "kvmtrace show: %s: unknown option\n%s", argv[optind - 1], usage);
 			return KT_USAGE;
@@ -190,11 +194,18 @@ int cmd_show(int argc, char **argv)
 	struct kt_reader *r;
 	struct kt_event ev;
 	struct kt_sink s;
-	int err, ret, status;
+	int err, ret, status, fd;
 
 	if ((status = parse(argc, argv, &o)))
 		return status;
-	if (!(r = kt_reader_open(o.path, &err)))
+	if ((fd = kt_open_regular(o.path, O_RDONLY | O_CLOEXEC)) < 0)
+		return cli_error(KT_BAD_INPUT);
+	/* In the sandbox before the first byte of the trace is read. */
+	if ((status = cli_enter_sandbox(o.no_sandbox, "show", KT_SANDBOX_READ, NULL, 0))) {
+		close(fd);
+		return status;
+	}
+	if (!(r = kt_reader_open_fd(fd, &err)))
 		return cli_errorf(err == KT_E_TRUNCATED ? KT_TRACE_TRUNCATED : KT_BAD_INPUT,
 				  "%s: %s", o.path, kt_reader_strerror(err));
 	if (o.header_only || (!o.stats && o.verbose && !o.json))

@@ -1,11 +1,14 @@
 /* Read the image, build the VM, run it and say how it ended: the part that
  * `run` and `record` share. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/error.h"
@@ -54,17 +57,27 @@ static void report_outcome(const struct kt_machine *m)
 		print_regs(&v->final_regs, oc->vcpu);
 }
 
+/* The VM is built and loaded: from here on the run loop needs no new fd,
+ * file or ioctl request of its own. */
+static int enter_sandbox(const struct kt_run_options *o)
+{
+	return cli_enter_sandbox(o->no_sandbox, o->command, KT_SANDBOX_RUN,
+				 kt_run_loop_requests, kt_run_loop_nrequests);
+}
+
 static int run_machine(struct kt_machine *m, const struct kt_run_options *o,
-		       const uint8_t *image, size_t size,
+		       const uint8_t *image, size_t size, int summary_fd,
 		       const struct cli_run_hooks *hooks)
 {
-	int ret = kt_machine_open(m, &o->cfg);
+	int ret = kt_machine_open(m, &o->cfg), status = 0;
 
 	if (!ret)
 		ret = kt_machine_load(m, image, size);
-	if (ret) {
-		int status = cli_error(setup_status(m, ret));
-
+	if (ret)
+		status = cli_error(setup_status(m, ret));
+	else
+		status = enter_sandbox(o);
+	if (status) {
 		if (hooks && hooks->setup_failed)
 			hooks->setup_failed(hooks->ctx, status);
 		return status;
@@ -78,9 +91,19 @@ static int run_machine(struct kt_machine *m, const struct kt_run_options *o,
 	report_outcome(m);
 	if (o->verbose)
 		cli_print_summary(m);
-	if (o->summary_json && cli_write_summary_json(m, o, o->summary_json))
+	if (summary_fd >= 0 && cli_write_summary_json(m, o, summary_fd))
 		return cli_error(KT_INTERNAL);
 	return m->outcome.status;
+}
+
+/* --summary-json is created before the sandbox, which allows no open(). */
+static int open_summary(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return kt_fail(-errno, "--summary-json %s: %s", path, strerror(errno));
+	return fd;
 }
 
 int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *hooks)
@@ -88,8 +111,7 @@ int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *ho
 	struct kt_machine *m;
 	uint8_t *image;
 	size_t size;
-	int status;
-
+	int status, summary_fd = -1;
 	sigset_t stop;
 
 	/* SIGINT/SIGTERM end the run through the supervisor (and so finish a
@@ -100,19 +122,21 @@ int cli_run_guest(const struct kt_run_options *o, const struct cli_run_hooks *ho
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	if (kt_read_guest_image(o->cfg.guest_path, o->cfg.mem_bytes, &image, &size))
 		return cli_error(KT_BAD_INPUT);
-	if (hooks && hooks->before_machine &&
-	    (status = hooks->before_machine(hooks->ctx, o, image, size))) {
+	if (o->summary_json && (summary_fd = open_summary(o->summary_json)) < 0) {
 		free(image);
-		return status;
+		return cli_error(KT_INTERNAL);
 	}
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		free(image);
-		return cli_errorf(KT_INTERNAL, "out of memory");
+	status = hooks && hooks->before_machine ?
+		 hooks->before_machine(hooks->ctx, o, image, size) : 0;
+	if (!status && !(m = calloc(1, sizeof(*m))))
+		status = cli_errorf(KT_INTERNAL, "out of memory");
+	if (!status) {
+		status = run_machine(m, o, image, size, summary_fd, hooks);
+		kt_machine_close(m);
+		free(m);
 	}
-	status = run_machine(m, o, image, size, hooks);
-	kt_machine_close(m);
-	free(m);
+	if (summary_fd >= 0)
+		close(summary_fd);
 	free(image);
 	return status;
 }

@@ -1,6 +1,7 @@
 /* kvmtrace: run, record, show, replay and diff KVM guests. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/exit_status.h"
@@ -22,10 +23,12 @@ static const struct cli_command commands[] = {
 	  "  --summary-json F   write the outcome as JSON to F\n"
 	  "  --peek GPA         include the u64 at GPA in --summary-json (up to 16)\n"
 	  "  --kvm-device PATH  use PATH instead of /dev/kvm\n"
+	  "  --no-sandbox       run without the seccomp sandbox (README.md)\n"
 	  "Exit status: 0 halted; odd: guest exit device ((v<<1)|1); 2 usage;\n"
-	  "4 bad guest image; 6 no usable /dev/kvm; 8 KVM ioctl failed; 10 triple\n"
-	  "fault; 12 guest error (entry failure, internal error); 14 timeout or\n"
-	  "exit limit; 18 interrupted; 20 internal error.\n" },
+	  "4 bad guest image (missing, empty, not a regular file, too big); 6 no\n"
+	  "usable /dev/kvm; 8 KVM ioctl failed; 10 triple fault; 12 guest error\n"
+	  "(entry failure, internal error); 14 timeout or exit limit; 18\n"
+	  "interrupted; 20 internal error; 22 sandbox (a forbidden system call).\n" },
 	{ "record", cmd_record, "run a guest and write its trace",
 	  "usage: kvmtrace record GUEST.bin [-o TRACE.zst] [--force] [run options]\n"
 	  "Runs like `kvmtrace run` and writes every KVM ioctl, exit, register\n"
@@ -34,20 +37,22 @@ static const struct cli_command commands[] = {
 	  "                     in the current directory)\n"
 	  "  --force            overwrite an existing trace file\n"
 	  "Exit status: as `kvmtrace run`; SIGINT/SIGTERM end the run, finish the\n"
-	  "trace and exit 18.\n" },
+	  "trace and exit 18.  The header says whether the sandbox was on.\n" },
 	{ "show", cmd_show, "print a trace, one line per event",
-	  "usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header]\n"
-	  "  -v         the header, and full regs and sregs at every exit\n"
-	  "  --json     JSON Lines, one object per event (docs/trace-format.md)\n"
-	  "  --stats    count and time per ioctl and per exit reason\n"
-	  "  --header   the trace header only\n"
+	  "usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header] [--no-sandbox]\n"
+	  "  -v           the header, and full regs and sregs at every exit\n"
+	  "  --json       JSON Lines, one object per event (docs/trace-format.md)\n"
+	  "  --stats      count and time per ioctl and per exit reason\n"
+	  "  --header     the trace header only\n"
+	  "  --no-sandbox read without the seccomp sandbox\n"
 	  "Exit status: 0 read to the end; 2 usage; 4 not a readable trace (missing,\n"
-	  "not a trace, newer format, corrupt); 16 trace truncated (what was readable\n"
-	  "is printed).\n" },
+	  "not a regular file, not a trace, newer format, corrupt); 16 trace\n"
+	  "truncated (what was readable is printed); 22 sandbox.\n" },
 	{ "replay", cmd_replay, "re-run a trace on this kernel and report divergences",
 	  "usage: kvmtrace replay TRACE.zst [--json] [-o NEW.zst [--force]]\n"
 	  "                      [--runs N [--ignore-out FILE]] [--ignore PATTERN]\n"
 	  "                      [--ignore-file FILE] [--strict-env] [--kvm-device PATH]\n"
+	  "                      [--no-sandbox]\n"
 	  "Re-issues the trace's ioctls on this kernel and reports every divergence\n"
 	  "(event, ioctl, field path, recorded -> replayed).  Differences that only\n"
 	  "restate the host (kernel, CPU, capabilities, supported CPUID) come first,\n"
@@ -59,10 +64,14 @@ static const struct cli_command commands[] = {
 	  "  --ignore PATTERN   skip fields matching PATTERN (fnmatch on field paths)\n"
 	  "  --ignore-file FILE patterns, one a line\n"
 	  "  --strict-env       count environment differences as divergences\n"
-	  "Exit status: 0 identical (environment aside), 1 diverged, 2 trouble.\n" },
+	  "  --no-sandbox       replay without the seccomp sandbox; in it, only the\n"
+	  "                     KVM requests the trace holds may be issued\n"
+	  "Exit status: 0 identical (environment aside), 1 diverged, 2 trouble (also\n"
+	  "a request that is not a KVM ioctl kvmtrace knows); 22 sandbox.\n" },
 	{ "diff", cmd_diff, "compare two traces field by field",
 	  "usage: kvmtrace diff OLD.zst NEW.zst [--json] [--stat] [--ignore PATTERN]\n"
 	  "                     [--only PATTERN] [--ignore-file FILE] [--strict-env]\n"
+	  "                     [--no-sandbox]\n"
 	  "Aligns the two event streams and compares aligned events field by field;\n"
 	  "environment differences (the hosts) come first, once each.\n"
 	  "  --json             JSON Lines: one object per difference\n"
@@ -71,7 +80,8 @@ static const struct cli_command commands[] = {
 	  "  --only PATTERN     compare only fields matching PATTERN\n"
 	  "  --ignore-file FILE patterns, one a line\n"
 	  "  --strict-env       count environment differences as differences\n"
-	  "Exit status: 0 same (environment aside), 1 different, 2 trouble.\n" },
+	  "  --no-sandbox       read without the seccomp sandbox\n"
+	  "Exit status: 0 same (environment aside), 1 different, 2 trouble; 22 sandbox.\n" },
 	{ "help", cmd_help, "help on a command", "usage: kvmtrace help [COMMAND]\n" },
 };
 
@@ -109,10 +119,43 @@ static int cmd_help(int argc, char **argv)
 	return KT_OK;
 }
 
+/* stdio sizes a stream's buffer on its first write with fstat() (and
+ * isatty(), an ioctl): both forbidden in the sandbox.  Giving stdout its
+ * buffer now, line-buffered on a terminal as stdio would, means printing
+ * never needs them.  stderr is unbuffered and never asks. */
+static void prepare_stdout(void)
+{
+	static char buf[BUFSIZ];
+
+	setvbuf(stdout, buf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(buf));
+}
+
+/* kvmtrace --sandbox-selftest=WHAT COMMAND ... (tests only, not in --help). */
+static int take_selftest(int *argc, char ***argv)
+{
+	static const char opt[] = "--sandbox-selftest=";
+	const char *what;
+
+	if (*argc < 2 || strncmp((*argv)[1], opt, sizeof(opt) - 1))
+		return 0;
+	what = (*argv)[1] + sizeof(opt) - 1;
+	if (!kt_sandbox_selftest_known(what))
+		return cli_errorf(KT_USAGE, "--sandbox-selftest: no self-test '%s'", what);
+	cli_sandbox_selftest = what;
+	(*argv)[1] = (*argv)[0];
+	(*argv)++;
+	(*argc)--;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *c;
+	int status;
 
+	prepare_stdout();
+	if ((status = take_selftest(&argc, &argv)))
+		return status;
 	if (argc < 2) {
 		print_overview(stderr);
 		return KT_USAGE;

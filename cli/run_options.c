@@ -85,7 +85,7 @@ void kt_run_options_init(struct kt_run_options *o)
 }
 
 enum { OPT_SUMMARY = 256, OPT_PEEK, OPT_MAX_EXITS, OPT_FORCE, OPT_KVM,
-       OPT_GUEST_ARG };
+       OPT_GUEST_ARG, OPT_NO_SANDBOX };
 
 static const struct option run_longopts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -100,6 +100,7 @@ static const struct option run_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "kvm-device", required_argument, NULL, OPT_KVM },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ 0 },
 };
 
@@ -189,6 +190,9 @@ static int apply_option(struct kt_run_options *o, int c, const char *v)
 	case OPT_KVM:
 		cfg->kvm_path = v;
 		return 0;
+	case OPT_NO_SANDBOX:
+		o->no_sandbox = true;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -217,5 +221,6 @@ int kt_parse_run_options(int argc, char **argv, struct kt_run_options *o)
 		return kt_fail(-EINVAL, "one guest image only, got '%s' too",
 			       argv[optind + 1]);
 	o->cfg.guest_path = argv[optind];
+	o->command = argv[0];
 	return 0;
 }

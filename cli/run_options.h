@@ -17,6 +17,8 @@ struct kt_run_options {
 	const char *summary_json;
 	uint64_t peek[KT_MAX_PEEKS];
 	unsigned npeeks;
+	const char *command;     /* "run" or "record" (argv[0]) */
+	bool no_sandbox;         /* --no-sandbox */
 	/* record only */
 	const char *output;
 	bool force;

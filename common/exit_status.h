@@ -17,6 +17,9 @@ enum kvmtrace_status {
 	KT_TRACE_TRUNCATED = 16,/* show/replay: trace ends mid-stream */
 	KT_INTERRUPTED = 18,    /* SIGINT/SIGTERM (trace finished properly) */
 	KT_INTERNAL = 20,       /* out of memory and other host trouble */
+	/* Every command: the seccomp sandbox could not be set up, or kvmtrace
+	 * made a system call it forbids (sandbox/sandbox.h). */
+	KT_SANDBOX = 22,
 };
 
 /* replay and diff: diff(1)'s statuses. */

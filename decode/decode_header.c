@@ -35,6 +35,20 @@ static void hdr_u64(struct kt_sink *s, const char *name, const uint8_t *p, uint3
 		kt_dec(s, name, kt_load(p, 8));
 }
 
+/* 1 on, 0 off; anything else by number. */
+static void hdr_on_off(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
+{
+	uint64_t v;
+
+	if (kt_short(s, 4, len))
+		return;
+	v = kt_load(p, 4);
+	if (v <= 1)
+		s->ops->str(s, name, v ? "on" : "off");
+	else
+		kt_dec(s, name, v);
+}
+
 /* The image itself is shown by size: its hash is a field of its own. */
 static void hdr_size(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
 {
@@ -107,6 +121,7 @@ static const struct {
 	{ KT_HDR_RECORDED_AT, "recorded_at_ns", hdr_u64 },
 	{ KT_HDR_CPU_MODEL_NAME, "cpu_model_name", hdr_string },
 	{ KT_HDR_KVM_BACKEND, "kvm_backend", hdr_string },
+	{ KT_HDR_SANDBOX, "sandbox", hdr_on_off },
 };
 
 static void hdr_field(struct kt_sink *s, uint16_t tag, const uint8_t *p, uint32_t len)

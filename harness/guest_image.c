@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file.h"
 
 static int read_all(int fd, uint8_t *buf, size_t size)
 {
@@ -25,12 +26,9 @@ static int read_all(int fd, uint8_t *buf, size_t size)
 	return 0;
 }
 
+/* kt_open_regular() has refused everything but a regular file. */
 static int check_stat(const char *path, const struct stat *st, uint64_t max)
 {
-	if (S_ISDIR(st->st_mode))
-		return kt_fail(-EISDIR, "%s: is a directory, not a guest image", path);
-	if (!S_ISREG(st->st_mode))
-		return kt_fail(-EINVAL, "%s: not a regular file", path);
 	if (st->st_size == 0)
 		return kt_fail(-ENODATA, "%s: guest image is empty", path);
 	if ((uint64_t)st->st_size > max)
@@ -47,9 +45,9 @@ int kt_read_guest_image(const char *path, uint64_t max_bytes, uint8_t **data,
 	uint8_t *buf;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = kt_open_regular(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return kt_fail(-errno, "%s: %s", path, strerror(errno));
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		ret = kt_fail(-errno, "%s: %s", path, strerror(errno));
 		goto out;

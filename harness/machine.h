@@ -62,6 +62,10 @@ int kt_machine_open(struct kt_machine *m, const struct kt_config *cfg);
 int kt_machine_load(struct kt_machine *m, const void *image, size_t size);
 /* Run until every vCPU halts or the run is ended; fills m->outcome. */
 int kt_machine_run(struct kt_machine *m);
+/* Every ioctl request kt_machine_run() issues: the sandbox of run and
+ * record allows these and no other (keep it in step with harness/run.c). */
+extern const uint32_t kt_run_loop_requests[];
+extern const size_t kt_run_loop_nrequests;
 void kt_machine_close(struct kt_machine *m);
 
 /* End the run (first caller wins) and kick every vCPU out of KVM_RUN. */

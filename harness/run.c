@@ -14,6 +14,11 @@
 
 #define SIG_DONE SIGUSR2  /* the last vCPU thread tells main it is done */
 
+/* KVM_RUN itself, and the snapshots and final registers after it. */
+const uint32_t kt_run_loop_requests[] = { KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS };
+const size_t kt_run_loop_nrequests =
+	sizeof(kt_run_loop_requests) / sizeof(kt_run_loop_requests[0]);
+
 static int snapshot_by_ioctl(struct kt_vcpu *v)
 {
 	struct kvm_regs regs;
@@ -144,9 +149,13 @@ int kt_machine_run(struct kt_machine *m)
 		m->vcpu[i].thread_started = true;
 	}
 	supervise(m, &waitset);
+	/* A joined thread's descriptor may be unmapped (glibc keeps about 40 MiB
+	 * of stacks cached): kt_machine_end() below must not kick it. */
 	for (unsigned i = 0; i < m->nvcpus; i++)
-		if (m->vcpu[i].thread_started)
+		if (m->vcpu[i].thread_started) {
 			pthread_join(m->vcpu[i].thread, NULL);
+			m->vcpu[i].thread_started = false;
+		}
 	if (!m->outcome_set)
 		kt_machine_end(m, KT_END_HALTED, KT_OK, 0, "all vCPUs halted");
 	fflush(stdout);

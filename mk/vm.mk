@@ -2,6 +2,7 @@
 # kernel from tests/kernels/kernels.conf (default: its first series), with
 # this tree shared at the same path and the current directory as cwd.
 # make vm-list shows the series, make vm-prepare fetches them all.
+# KVMTRACE_ACCEL=kvm|tcg forces QEMU's accelerator (default: probed once).
 
 .PHONY: vm vm-list vm-prepare
 # CMD reaches the shell through the environment, so its quotes survive.

@@ -34,7 +34,8 @@ static void cpu_brand(char brand[49])
 {
 	unsigned r[12] = { 0 };
 
-	if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004)
+	/* int in clang's cpuid.h, unsigned in gcc's */
+	if ((unsigned)__get_cpuid_max(0x80000000, NULL) >= 0x80000004)
 		for (unsigned i = 0; i < 3; i++)
 			__get_cpuid(0x80000002 + i, &r[4 * i], &r[4 * i + 1],
 				    &r[4 * i + 2], &r[4 * i + 3]);

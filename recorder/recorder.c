@@ -245,6 +245,7 @@ static int put_run(struct kt_buf *hdr, const struct kt_record_request *req)
 		.flags = config_flags(hdr), .guest_arg = c->guest_arg,
 	};
 	uint8_t digest[KT_SHA256_BYTES];
+	uint32_t sandboxed = req->sandboxed;
 	struct timespec now;
 	uint64_t ns;
 	int ret;
@@ -256,7 +257,8 @@ static int put_run(struct kt_buf *hdr, const struct kt_record_request *req)
 	if ((ret = kt_tlv_put(hdr, KT_HDR_RUN_CONFIG, &rc, sizeof(rc))) ||
 	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_NAME, name, (uint32_t)strlen(name))) ||
 	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_SHA256, digest, sizeof(digest))) ||
-	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_IMAGE, req->image, (uint32_t)req->image_size)))
+	    (ret = kt_tlv_put(hdr, KT_HDR_GUEST_IMAGE, req->image, (uint32_t)req->image_size)) ||
+	    (ret = kt_tlv_put(hdr, KT_HDR_SANDBOX, &sandboxed, sizeof(sandboxed))))
 		return ret;
 	return kt_tlv_put(hdr, KT_HDR_RECORDED_AT, &ns, sizeof(ns));
 }

@@ -18,6 +18,7 @@ struct kt_record_request {
 	const struct kt_config *cfg;
 	const uint8_t *image;
 	size_t image_size;
+	bool sandboxed;          /* the run will be in the sandbox (header) */
 };
 
 /* Probe the host, create the trace, write its header and start observing

@@ -73,7 +73,8 @@ bool kt_env_first(struct kt_env_seen *seen, const char *path, const char *old_va
 		path += 7;
 	n = key_len(path, old_value, new_value);
 	char key[n + 1];
-	const char *p = (const char *)seen->keys.data, *end = p + seen->keys.len;
+	/* Nothing seen yet: data is NULL, and NULL + 0 is undefined. */
+	const char *p = (const char *)seen->keys.data, *end = p ? p + seen->keys.len : p;
 
 	snprintf(key, sizeof(key), "%s\t%s\t%s\n", path, old_value ? old_value : "",
 		 new_value ? new_value : "");

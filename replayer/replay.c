@@ -7,16 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/kvm_names.h"
 #include "decode/decode.h"
-#include "recorder/host_probe.h"
 #include "recorder/recorder.h"
 #include "replayer/environment.h"
 #include "replayer/field_diff.h"
 #include "replayer/lanes.h"
-#include "replayer/replay_limits.h"
 #include "replayer/replay_vm.h"
 #include "replayer/watchdog.h"
 #include "trace/page_hash.h"
@@ -26,7 +25,7 @@
 const char *const kt_default_ignores[] = {
 	"ioctl.t_start_ns", "ioctl.dur_ns", "ioctl.new_fd", "*.userspace_addr",
 	"*cpuid.*.apic_id", "*cpuid.*.x2apic_id",
-	"header.recorded_at_ns", "header.kvmtrace_version", NULL,
+	"header.recorded_at_ns", "header.kvmtrace_version", "header.sandbox", NULL,
 };
 
 /* What one replaying thread needs of its own: the main thread has one,
@@ -185,25 +184,25 @@ static bool same_host(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 	return true;
 }
 
+/* The recorded host against this one (probed once, by kt_replay_open()). */
 static int compare_environment(struct replay *rp, struct kt_reader *r)
 {
-	struct kt_buf here = { 0 };
+	const struct kt_buf *here = &rp->o->in->host;
 	struct lane *l = &rp->main;
 	size_t len;
 	const uint8_t *hdr = kt_reader_header(r, &len);
-	int ret = kt_probe_host(rp->o->kvm_path, &here);
+	int ret;
 
-	if (!ret && !same_host(hdr, len, here.data, here.len)) {
-		kt_sink_reset(&l->rec);
-		kt_sink_reset(&l->rep);
-		decode_header(&l->rec, hdr, len);
-		decode_header(&l->rep, here.data, here.len);
-		set_context(l, "header");
-		l->env = true;
-		ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
-		l->env = false;
-	}
-	kt_buf_free(&here);
+	if (same_host(hdr, len, here->data, here->len))
+		return 0;
+	kt_sink_reset(&l->rec);
+	kt_sink_reset(&l->rep);
+	decode_header(&l->rec, hdr, len);
+	decode_header(&l->rep, here->data, here->len);
+	set_context(l, "header");
+	l->env = true;
+	ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
+	l->env = false;
 	return ret;
 }
 
@@ -518,30 +517,7 @@ static int goes_to_lane(struct replay *rp, const struct kt_event *ev)
 	return rp->lanes != NULL;
 }
 
-/* ---- -o: the replay recorded like a run, with the trace's own guest and
- * configuration in its header ---- */
-static int start_output(struct replay *rp, struct kt_reader *r)
-{
-	struct kt_run_config rc;
-	struct kt_config cfg = { .kvm_path = rp->o->kvm_path };
-	struct kt_record_request req = { .path = rp->o->output, .force = rp->o->force,
-					  .cfg = &cfg };
-	const struct kt_header *h = kt_reader_hdr(r);
-	const char *name = kt_header_string(h, KT_HDR_GUEST_NAME);
-	bool no_kvm;
-
-	if (kt_header_run_config(h, &rc) ||
-	    kt_header_guest_image(h, &req.image, &req.image_size))
-		return kt_fail(KT_E_CORRUPT, "%s: the header lacks the run configuration or "
-			       "guest image that -o needs", rp->o->trace);
-	cfg = (struct kt_config){
-		.guest_path = name ? name : "guest", .mode = rc.mode, .mem_bytes = rc.mem_bytes,
-		.vcpus = rc.vcpus, .timeout_ms = rc.timeout_ms, .max_exits = rc.max_exits,
-		.guest_arg = rc.guest_arg, .snapshots = true, .kvm_path = rp->o->kvm_path,
-	};
-	return kt_recorder_start(&rp->out, &req, &no_kvm);
-}
-
+/* ---- -o: started by kt_replay_open(), finished here ---- */
 static int finish_output(struct replay *rp)
 {
 	uint64_t events;
@@ -594,12 +570,12 @@ static int setup(struct replay *rp, struct kt_reader *r)
 		return ret;
 	rp_watchdog_enlist(rp->watchdog, &rp->main.watch);
 	rp->main.enlisted = true;
-	/* The whole trace against the limits before the first ioctl. */
-	if ((ret = rp_check_trace(r, rp->o->trace)) ||
-	    (ret = rp_vm_open(&rp->vm, rp->o->kvm_path)) ||
-	    (ret = compare_environment(rp, r)))
+	/* The trace was checked against the limits by kt_replay_open(). */
+	if ((ret = rp_vm_open(&rp->vm, rp->o->in->kvm_fd)))
 		return ret;
-	return rp->o->output ? start_output(rp, r) : 0;
+	rp->out = rp->o->in->out;  /* ours to finish from here */
+	rp->o->in->out = NULL;
+	return compare_environment(rp, r);
 }
 
 static int replay_trace(struct replay *rp, struct kt_reader *r)
@@ -624,14 +600,19 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
 	struct kt_reader *r;
-	int err = 0, ret;
+	int err = 0, ret, fd;
 
 	memset(res, 0, sizeof(*res));
 	if (!rp)
 		return kt_fail(-ENOMEM, "out of memory");
 	rp->o = o;
 	rp->res = res;
-	if (!(r = kt_reader_open(o->trace, &err))) {
+	/* Each run reads the trace from the start, on an fd of its own. */
+	if (lseek(o->in->trace_fd, 0, SEEK_SET) < 0 || (fd = dup(o->in->trace_fd)) < 0) {
+		free(rp);
+		return kt_fail(-errno, "%s: %s", o->trace, strerror(errno));
+	}
+	if (!(r = kt_reader_open_fd(fd, &err))) {
 		free(rp);
 		return kt_fail(err, "%s: %s", o->trace, kt_reader_strerror(err));
 	}

@@ -30,10 +30,11 @@ struct rp_limits {
 int rp_check_event(struct rp_limits *l, const char *trace, uint64_t index,
 		   const struct kt_event *ev);
 
-/* Every event of r's trace (read with a clone of r, which is left where it
- * was): 0, or KT_E_LIMIT with the message set.  A trace that cannot be read
- * to its end is checked as far as it reads; replay reports the damage when
- * it gets there. */
-int rp_check_trace(const struct kt_reader *r, const char *trace);
+/* The header's asks (its vCPU count): 0, or KT_E_LIMIT with the message
+ * set.  kt_replay_open() checks the header and then every event, skimming
+ * (kt_reader_skim: the KVM_RUN calls and snapshots that repeat hold nothing
+ * new to check); a trace that cannot be read to its end is checked as far
+ * as it reads, and replay reports the damage when it gets there. */
+int rp_check_header(const struct kt_reader *r, const char *trace);
 
 #endif

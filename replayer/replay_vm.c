@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "harness/kvm_system.h"
@@ -15,13 +16,16 @@ static uint8_t *scratch_space(struct kt_buf *b, size_t len)
 	return kt_buf_reserve(b, len);
 }
 
-int rp_vm_open(struct rp_vm *vm, const char *kvm_path)
+int rp_vm_open(struct rp_vm *vm, int kvm_fd)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->vm.fd = -1;
 	for (unsigned i = 0; i < GUEST_MAX_VCPUS; i++)
 		vm->vcpu[i].fd = -1;
-	return kvm_open_system(&vm->sys, kvm_path);
+	vm->sys = (struct kvm_handle){ .fd = dup(kvm_fd), .role = KT_FD_SYSTEM };
+	if (vm->sys.fd < 0)
+		return kt_fail(-errno, "/dev/kvm: %s", strerror(errno));
+	return 0;
 }
 
 void rp_vm_close(struct rp_vm *vm)

@@ -42,8 +42,9 @@ struct rp_result {
 	const struct kvm_run *run;  /* KVM_RUN: our kvm_run after the call */
 };
 
-/* Open kvm_path (checked to be KVM API 12).  0 or -errno, message set. */
-int rp_vm_open(struct rp_vm *vm, const char *kvm_path);
+/* Start from a dup of kvm_fd (/dev/kvm, opened and checked to be KVM API 12
+ * by kt_replay_open()).  0 or -errno, message set. */
+int rp_vm_open(struct rp_vm *vm, int kvm_fd);
 void rp_vm_close(struct rp_vm *vm);
 
 /* Issue c again, with the argument bytes in scratch (each replaying thread

@@ -7,11 +7,12 @@
 
 #include "replayer/replay.h"
 
-/* Replay o->trace runs times; write the fields whose replayed values
- * changed between runs to ignore_out (stdout when NULL) as an ignore file.
+/* Replay o->in runs times; write the fields whose replayed values changed
+ * between runs as an ignore file to out_fd (open already: the replay is in
+ * the sandbox), named ignore_out, or to stdout when ignore_out is NULL.
  * *divergences: divergences from the recording, over all runs.  0 or
  * -errno with kt_last_error(). */
 int kt_replay_runs(struct kt_replay_opts *o, unsigned runs, const char *ignore_out,
-		uint64_t *divergences);
+		   int out_fd, uint64_t *divergences);
 
 #endif

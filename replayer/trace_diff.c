@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/kvm_names.h"
@@ -278,17 +279,20 @@ static int diff_headers(struct differ *d, struct side *a, struct side *b)
 
 #define WINDOW 4096
 
-static int open_side(struct side *s, const char *path)
+/* fd >= 0: the trace is open already (and the reader owns fd from here). */
+static int open_side(struct side *s, const char *path, int fd)
 {
 	int err = 0;
 
 	s->path = path;
+	s->r = fd >= 0 ? kt_reader_open_fd(fd, &err) : kt_reader_open(path, &err);
+	if (!s->r && fd < 0 && (err == -EINVAL || err == -EISDIR))
+		return err;  /* not a regular file: the message names it already */
+	if (!s->r)
+		return kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
 	s->cap = WINDOW + 4;
 	if (!(s->ring = calloc(s->cap, sizeof(*s->ring))))
 		return kt_fail(-ENOMEM, "out of memory");
-	s->r = kt_reader_open(path, &err);
-	if (!s->r)
-		return kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
 	kt_reader_want_hashes(s->r);
 	return 0;
 }
@@ -314,8 +318,12 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	kt_sink_flat(&d.sb);
 	d.skip_clocks = kt_pathset_match(o->ignore, "ioctl.t_start_ns") &&
 			kt_pathset_match(o->ignore, "ioctl.dur_ns");
-	if ((ret = open_side(&a, o->old_path)) || (ret = open_side(&b, o->new_path)) ||
-	    (ret = diff_headers(&d, &a, &b)))
+	ret = open_side(&a, o->old_path, o->have_fds ? o->old_fd : -1);
+	if (o->have_fds && ret)
+		close(o->new_fd);
+	if (!ret)
+		ret = open_side(&b, o->new_path, o->have_fds ? o->new_fd : -1);
+	if (ret || (ret = diff_headers(&d, &a, &b)))
 		goto out;
 	ret = kt_align(&sa, &sb, &ao, on_op, &d);
 	res->old_events = kt_reader_index(a.r);

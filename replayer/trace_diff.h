@@ -27,6 +27,11 @@ struct kt_diff_item {
 
 struct kt_diff_opts {
 	const char *old_path, *new_path;
+	/* have_fds: both traces are open already (kt_open_regular(); the diff
+	 * closes them), so that the caller can enter the sandbox before the
+	 * first byte is read; the paths only name them in messages. */
+	bool have_fds;
+	int old_fd, new_fd;
 	const struct kt_pathset *ignore, *only;
 	void (*report)(void *ctx, const struct kt_diff_item *d);
 	void *ctx;

@@ -4,6 +4,7 @@
 set -eu
 
 PKGS="gcc g++ make libzstd-dev zstd libgtest-dev python3-pytest python3-pytest-xdist
+clang libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev libcap2-bin libseccomp-dev
 qemu-system-x86 busybox-static cpio kmod"
 
 missing=""

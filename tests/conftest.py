@@ -1,148 +1,98 @@
-"""pytest plumbing for tests that need KVM.
+"""pytest fixtures for tests that need KVM; the machinery is tests/kernels/
+(targets.py: Target and TargetPool; kvmvm.py: the QEMU kernel runner).
 
 Fixtures:
-  kvmtrace_bin   path of build/kvmtrace, for CLI tests that need no KVM
-  kernel_series  the kernel series in play (kernels.conf, less --kernels /
-                 $KVMTRACE_KERNELS)
-  kernel         parametrized over those series (ids `6.1`, `6.12`): a Target
-                 running commands inside a QEMU-booted kernel of that series
-  kvm            one Target: native when /dev/kvm is usable, else the first
-                 series' VM
-A Target has run(args, **kw) for build/kvmtrace + args, sh(cmd, **kw) for a
-shell string, exec(argv, **kw), .version, .native, .series.  Keyword
-arguments: timeout (s, default 120), cwd (default the repo), env (merged over
-the base environment), input, text (default True; False gives bytes).  They
-return subprocess.CompletedProcess and raise subprocess.TimeoutExpired like
-subprocess.run.
+  kvmtrace_bin   the binary under test: $KVMTRACE_BIN or build/kvmtrace
+  kernel_series  the QEMU kernel series in play
+  kernel         parametrized over the kernel columns (ids `6.1`, `6.12`, and
+                 `native` where this host's /dev/kvm is usable): a Target
+  qemu_kernel    the same over the QEMU series only (tests of the runner)
+  kvm            one Target, not parametrized: native where this host's
+                 /dev/kvm is usable, else the first series (the `auto`
+                 column), for tests that need a KVM but no particular one
+  kernel_behaviour  check(target, guest, what, mismatches): see below
+Columns: all by default; --kernels / $KVMTRACE_KERNELS narrow them
+(`6.1,native`; `auto` is native where usable, else the first series).
+
+Kernel behaviour is exact on the pinned series.  On the native column it is
+compared, not asserted: a mismatch is a finding, listed at the end of the
+run (and in the matrix report), unless KVMTRACE_STRICT=1 or the guest must
+behave the same on any KVM (hello).  kvmtrace's own correctness (recording,
+replay, diff) is asserted everywhere.
 
 VMs boot once per series per session (per xdist worker) and are shut down at
-the end.  If neither /dev/kvm nor QEMU works the fixture fails the test with
-the reason; it never skips.
-"""
+the end.  If a kernel cannot be had, its tests fail with the reason; they
+never skip.  The `kernels` section of the summary names every kernel with
+its accelerator and why."""
+import json
 import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-KVMTRACE = REPO / "build" / "kvmtrace"
-sys.path.insert(0, str(REPO / "tests" / "kernels"))
-
-import kvmvm  # noqa: E402
-
-DEFAULT_TIMEOUT = 120
+import expectations
+import kvmhost
+import targets
+from kvmvm import VMError
 
 
 def pytest_addoption(parser):
     parser.addoption("--kernels", default=os.environ.get("KVMTRACE_KERNELS", ""),
-                     help="comma-separated kernel series to run on (default: all in "
-                          "tests/kernels/kernels.conf; env KVMTRACE_KERNELS)")
+                     help="kernel columns to run on, comma-separated: series from "
+                          "tests/kernels/kernels.conf, native, auto (default: every "
+                          "series, and native where /dev/kvm is usable; env "
+                          "KVMTRACE_KERNELS)")
+
+
+def strict():
+    """KVMTRACE_STRICT=1 (make matrix STRICT=1): findings fail."""
+    return os.environ.get("KVMTRACE_STRICT", "") not in ("", "0")
+
+
+def selected_columns(config):
+    try:
+        return targets.columns(config.getoption("--kernels"))
+    except ValueError as e:
+        raise pytest.UsageError(f"--kernels/KVMTRACE_KERNELS: {e}") from None
 
 
 def selected_series(config):
-    configured = kvmvm.series_names()
-    wanted = [s for s in config.getoption("--kernels").replace(",", " ").split() if s]
-    unknown = [s for s in wanted if s not in configured]
-    if unknown:
-        raise pytest.UsageError(f"--kernels/KVMTRACE_KERNELS: unknown series {unknown}; "
-                                f"configured: {configured}")
-    return wanted or configured
+    return [c for c in selected_columns(config) if c != targets.NATIVE]
+
+
+def column_params(columns):
+    # Grouped by kernel, so that with pytest-xdist --dist loadgroup each
+    # worker boots the kernels of its own tests only.
+    return [pytest.param(c, id=c, marks=pytest.mark.xdist_group(c)) for c in columns]
+
+
+def pytest_collection_modifyitems(config, items):
+    """A column this host lacks (no usable /dev/kvm: no native) leaves the
+    tests parametrized over it with no parameters, which pytest would show
+    as skipped.  They test nothing here: deselect them and say why at the
+    end (the matrix report says it too)."""
+    empty = [i for i in items if any(str(m.kwargs.get("reason", "")).startswith(
+        "got empty parameter set") for m in i.iter_markers("skip"))]
+    if empty:
+        items[:] = [i for i in items if i not in empty]
+        config.hook.pytest_deselected(items=empty)
+        config.stash[_NOT_HERE] = sorted({i.originalname for i in empty})
+
+
+_NOT_HERE = pytest.StashKey[list]()
 
 
 def pytest_generate_tests(metafunc):
-    # Grouped by kernel, so that with pytest-xdist --dist loadgroup each
-    # worker boots the kernels of its own tests only.
     if "kernel" in metafunc.fixturenames:
-        series = selected_series(metafunc.config)
-        metafunc.parametrize("kernel", [pytest.param(s, id=s, marks=pytest.mark.xdist_group(s))
-                                        for s in series], indirect=True)
-
-
-class Target:
-    """Where KVM commands run: natively or in one booted VM."""
-
-    def __init__(self, execute, version, native, series=None, vm=None):
-        self._execute = execute
-        self.version = version
-        self.native = native
-        self.series = series
-        self.vm = vm
-
-    def exec(self, argv, timeout=DEFAULT_TIMEOUT, cwd=REPO, env=None, input=None,
-             text=True):
-        return self._execute([os.fspath(a) for a in argv], timeout=timeout, cwd=cwd,
-                             env=env, input=input, text=text)
-
-    def run(self, args, **kw):
-        return self.exec([KVMTRACE, *args], **kw)
-
-    def sh(self, cmd, **kw):
-        return self.exec(["/bin/sh", "-c", cmd], **kw)
-
-    def __repr__(self):
-        return f"<Target {self.version}>"
-
-
-def _native_execute(argv, timeout, cwd, env, input, text):
-    if isinstance(input, str):
-        input = input.encode()
-    try:
-        r = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=cwd,
-                           env=dict(os.environ, **(env or {})), input=input,
-                           stdin=None if input is not None else subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as e:
-        if text:
-            e.output = kvmvm._decode(e.output or b"")
-            e.stderr = kvmvm._decode(e.stderr or b"")
-        raise
-    if text:
-        r.stdout, r.stderr = kvmvm._decode(r.stdout), kvmvm._decode(r.stderr)
-    return r
-
-
-def native_target():
-    return Target(_native_execute, f"native (uname -r {os.uname().release})", True)
-
-
-class VMPool:
-    """One booted VM per series, booted on first use; a failed boot is
-    remembered so every test of that series fails at once with the reason."""
-
-    def __init__(self):
-        self.targets = {}
-        self.errors = {}
-        self.vms = []
-
-    def get(self, series):
-        if series in self.errors:
-            pytest.fail(self.errors[series], pytrace=False)
-        stale = self.targets.get(series)
-        if stale is not None and stale.vm.chan is None:
-            # A command hung the VM and it was shut down: boot a fresh one.
-            del self.targets[series]
-        if series not in self.targets:
-            vm = kvmvm.KernelVM(series, share=REPO)
-            try:
-                vm.start()
-            except kvmvm.VMError as e:
-                self.errors[series] = (f"kernel {series}: no usable KVM (no /dev/kvm "
-                                       f"here, and the QEMU kernel runner failed):\n{e}")
-            if series in self.errors:
-                pytest.fail(self.errors[series], pytrace=False)
-            self.vms.append(vm)
-            self.targets[series] = Target(vm.run, vm.kernel_version, False, series, vm)
-        return self.targets[series]
-
-    def close(self):
-        for vm in self.vms:
-            vm.close()
+        metafunc.parametrize("kernel", column_params(selected_columns(metafunc.config)),
+                             indirect=True)
+    if "qemu_kernel" in metafunc.fixturenames:
+        metafunc.parametrize("qemu_kernel", column_params(selected_series(metafunc.config)),
+                             indirect=True)
 
 
 @pytest.fixture(scope="session")
 def kvmtrace_bin():
-    return KVMTRACE
+    return targets.kvmtrace_bin()
 
 
 @pytest.fixture(scope="session")
@@ -151,35 +101,86 @@ def kernel_series(pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def vm_pool():
-    pool = VMPool()
+def target_pool():
+    pool = targets.TargetPool()
     yield pool
     pool.close()
 
 
-@pytest.fixture
-def kernel(request, vm_pool, record_property):
-    target = vm_pool.get(request.param)
-    record_property("kernel", f"{target.series}: {target.version}")
-    record_property("kernel_boot_s", round(target.vm.boot_seconds, 1))
+@pytest.fixture(scope="session")
+def get_target(target_pool):
+    """get(column, smp=None) -> Target; a kernel that cannot be had fails
+    the test with the reason."""
+    def get(column, smp=None):
+        try:
+            return target_pool.get(column, smp)
+        except VMError as e:
+            pytest.fail(str(e), pytrace=False)
+    return get
+
+
+def _tag(target, record_property):
+    record_property("kernel", json.dumps({"column": target.column,
+                                          "describe": target.describe()}))
     return target
 
 
 @pytest.fixture
-def kvm(vm_pool, kernel_series, record_property):
-    target = native_target() if kvmvm.kvm_usable() else vm_pool.get(kernel_series[0])
-    record_property("kernel", f"{target.series or 'native'}: {target.version}")
-    return target
+def kernel(request, get_target, record_property):
+    return _tag(get_target(request.param), record_property)
 
 
-def pytest_terminal_summary(terminalreporter):
-    seen = {}
+@pytest.fixture
+def qemu_kernel(request, get_target, record_property):
+    return _tag(get_target(request.param), record_property)
+
+
+@pytest.fixture
+def kvm(get_target, record_property):
+    return _tag(get_target(targets.columns("auto")[0]), record_property)
+
+
+@pytest.fixture
+def kernel_behaviour(record_property):
+    def check(target, guest, what, mismatches):
+        if not mismatches:
+            return
+        text = f"{guest} on {target.describe()}: {what}: " + "; ".join(mismatches)
+        if not target.native or guest in expectations.ANY_KVM or strict():
+            pytest.fail(text, pytrace=False)
+        record_property("finding", text)
+    return check
+
+
+def _properties(terminalreporter, name):
     for reports in terminalreporter.stats.values():
         for rep in reports:
-            for key, value in getattr(rep, "user_properties", ()):
-                if key == "kernel" and getattr(rep, "when", "call") == "call":
-                    seen[value] = seen.get(value, 0) + 1
+            if getattr(rep, "when", "call") == "call":
+                yield from (v for k, v in getattr(rep, "user_properties", ()) if k == name)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    not_here = config.stash.get(_NOT_HERE, [])
+    if not_here:
+        terminalreporter.section("not applicable here")
+        line = (f"deselected {', '.join(not_here)}: no parameters among this run's kernel "
+                f"columns {selected_columns(config)}")
+        problem = kvmhost.kvm_problem()
+        if problem:
+            line += f"; no native column: this host's /dev/kvm is unusable ({problem})"
+        terminalreporter.write_line(line)
+    seen = {}
+    for value in _properties(terminalreporter, "kernel"):
+        k = json.loads(value)
+        seen.setdefault((k["column"], k["describe"]), 0)
+        seen[(k["column"], k["describe"])] += 1
     if seen:
         terminalreporter.section("kernels")
-        for version, count in sorted(seen.items()):
-            terminalreporter.write_line(f"kernel {version}: {count} tests")
+        for (column, describe), count in sorted(seen.items()):
+            terminalreporter.write_line(f"{column}: {describe}: {count} tests")
+    findings = sorted(set(_properties(terminalreporter, "finding")))
+    if findings:
+        terminalreporter.section("findings (native kernel behaviour; KVMTRACE_STRICT=1 "
+                                 "fails on them)")
+        for f in findings:
+            terminalreporter.write_line(f)

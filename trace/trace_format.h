@@ -186,6 +186,7 @@ enum kt_hdr_tag {
 	KT_HDR_RECORDED_AT = 14,     /* u64 ns since the epoch (CLOCK_REALTIME) */
 	KT_HDR_CPU_MODEL_NAME = 15,  /* string, CPUID brand */
 	KT_HDR_KVM_BACKEND = 16,     /* string: vmx, svm, pvm or unknown (1.1) */
+	KT_HDR_SANDBOX = 17,         /* u32: 1 the seccomp sandbox was on, 0 off (1.1) */
 };
 
 struct kt_cpu_signature {

@@ -9,6 +9,7 @@
 #define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_d_stableOutBuffer: decode into our buffer */
 #include <zstd.h>
 
+#include "common/file.h"
 #include "trace/frame_decode.h"
 #include "trace/trace_delta.h"
 #include "trace/trace_header.h"
@@ -449,15 +450,21 @@ static struct kt_reader *reader_new(int fd, bool owns_fd)
 
 struct kt_reader *kt_reader_open(const char *path, int *err)
 {
-	struct kt_reader *r;
-	int fd, ret;
+	int fd = kt_open_regular(path, O_RDONLY | O_CLOEXEC);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		*err = -errno;
+		*err = fd;
 		return NULL;
 	}
-	if (!(r = reader_new(fd, true))) {
+	return kt_reader_open_fd(fd, err);
+}
+
+struct kt_reader *kt_reader_open_fd(int fd, int *err)
+{
+	struct kt_reader *r = reader_new(fd, true);
+	int ret;
+
+	if (!r) {
 		close(fd);
 		*err = -ENOMEM;
 		return NULL;

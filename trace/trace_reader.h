@@ -20,6 +20,12 @@ struct kt_reader;
 /* NULL with *err: -errno from open/read, KT_E_NOT_TRACE, KT_E_NEWER,
  * KT_E_CORRUPT, KT_E_LIMIT or KT_E_TRUNCATED (no complete header). */
 struct kt_reader *kt_reader_open(const char *path, int *err);
+/* The same on an fd open for reading (kt_open_regular()), read from the
+ * start of the file whatever the fd's offset (pread: the reader and its
+ * clones never move it, and need no lseek); the reader owns it from here
+ * on, even on failure.  Lets a command open its inputs, enter the sandbox
+ * and only then read. */
+struct kt_reader *kt_reader_open_fd(int fd, int *err);
 void kt_reader_close(struct kt_reader *r);
 
 /* A second reader of the same file, at its first event, sharing the open

@@ -9,8 +9,10 @@ import tempfile
 
 import pytest
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = REPO / "build" / "kvmtrace"
+KVMTRACE = targets.kvmtrace_bin()  # $KVMTRACE_BIN, default build/kvmtrace
 
 USAGE, BAD_INPUT, NO_KVM = 2, 4, 6
 

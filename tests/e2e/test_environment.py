@@ -1,11 +1,16 @@
 """The environment rule (replayer/environment.h): what only restates the
 host is reported once, as environment, and leaves replay and diff at
 status 0 unless --strict-env.  No KVM needed for diff: the traces are
-rewritten goldens."""
+rewritten goldens.  Replay is checked on a host that differs in topology
+only: the first series' kernel booted with two vCPUs."""
 import json
 import os
 import pathlib
 import subprocess
+
+import pytest
+
+import kvmvm
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
@@ -64,3 +69,35 @@ def test_hosts_differ_once_each_and_only_in_the_environment_section():
     # The CPUID the guest was given (KVM_SET_CPUID2) is not environment.
     assert any(i["kind"] == "field" and "KVM_SET_CPUID2" in i["context"] for i in items)
     assert status == 1, err
+
+
+# --- replay on another host: the same kernel booted with two vCPUs -------------------
+
+# The topology fields of the supported CPUID that change with the number of
+# CPUs: leaf 1 EBX (logical processor count), 0x80000001 ECX (CmpLegacy),
+# 0x80000008 ECX (core count).
+TOPOLOGY = ("0x00000001.0.ebx", "0x80000001.0.ecx", "0x80000008.0.ecx")
+
+
+def replay_json(target, trace, *opts):
+    r = target.run(["replay", "--json", *opts, str(trace)], timeout=60)
+    return r, [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.kvm
+def test_golden_replays_on_its_kernel_booted_with_two_vcpus(get_target, record_property):
+    series = kvmvm.series_names()[0]  # 6.1: 6.12 under TCG oopsed with two vCPUs
+    trace = REPO / "traces" / series / "hello.zst"
+    target = get_target(series, smp=2)
+    record_property("kernel", json.dumps({"column": f"{series} -smp 2",
+                                          "describe": target.describe()}))
+    r, lines = replay_json(target, trace)
+    env = sorted({d["path"] for d in lines if d["kind"] == "environment"})
+    div = [f"event {d['event']} ({d['context']}): {d['path']}" for d in lines
+           if d["kind"] == "divergence"]
+    assert (r.returncode, div) == (0, []), f"status {r.returncode}: {div} {r.stderr}"
+    for field in TOPOLOGY:
+        assert any(field in path for path in env), f"{field} not among {env}"
+    r, strict = replay_json(target, trace, "--strict-env")
+    assert r.returncode == 1, r.stderr
+    assert any(d["kind"] == "environment" for d in strict), strict

@@ -7,17 +7,16 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import time
 
 import pytest
 
+import initramfs
+import kernel_cache
+import kvmhost
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 KVMVM = REPO / "tests" / "kernels" / "kvmvm.py"
-sys.path.insert(0, str(KVMVM.parent))
-
-import initramfs  # noqa: E402
-import kernel_cache  # noqa: E402
 
 # --- no VM needed -------------------------------------------------------------
 
@@ -89,14 +88,13 @@ def test_initramfs_archive_unpacks_with_cpio(tmp_path):
 
 def test_modules_listed_after_their_dependencies(kernel_series):
     kernel = kernel_cache.prepare_series(kernel_series[0])
-    info = kernel_cache.modinfo(kernel_cache.read_module(kernel.modules / "kvm_amd.ko"))
-    assert "kvm" in info["depends"][0].split(",")
-    assert info["vermagic"][0].split()[0] == kernel.release
+    assert "kvm" in kernel_cache.module_depends(kernel.modules / "kvm_amd.ko")
+    vermagic = kernel_cache.modinfo(kernel.modules / "kvm_amd.ko", "vermagic")
+    assert vermagic[0].split()[0] == kernel.release
     builtin_or_earlier = set()
     for line in (kernel.modules / "load.list").read_text().splitlines():
         group, name, file = line.split()
-        deps = kernel_cache.modinfo(kernel_cache.read_module(kernel.modules / file))
-        for dep in filter(None, deps["depends"][0].split(",")):
+        for dep in kernel_cache.module_depends(kernel.modules / file):
             assert dep in builtin_or_earlier or not (kernel.modules / f"{dep}.ko").exists(), \
                 f"{name} listed before its dependency {dep}"
         builtin_or_earlier.add(name)
@@ -106,96 +104,96 @@ def test_modules_listed_after_their_dependencies(kernel_series):
 
 
 @pytest.mark.kvm
-def test_dev_kvm_inside(kernel):
-    r = kernel.sh("stat -c '%F %t:%T' /dev/kvm")
+def test_dev_kvm_inside(qemu_kernel):
+    r = qemu_kernel.sh("stat -c '%F %t:%T' /dev/kvm")
     assert (r.returncode, r.stdout) == (0, "character special file a:e8\n"), r.stderr
 
 
 @pytest.mark.kvm
-def test_uname_matches_package(kernel):
-    info = kernel.vm.kernel.info
-    release = kernel.sh("uname -r").stdout.strip()
+def test_uname_matches_package(qemu_kernel):
+    info = qemu_kernel.vm.kernel.info
+    release = qemu_kernel.sh("uname -r").stdout.strip()
     assert release == info["release"]
     assert info["package"] == f"linux-image-{release}-unsigned"
-    assert info["package"] in kernel.version and info["version"] in kernel.version
+    assert info["package"] in qemu_kernel.version and info["version"] in qemu_kernel.version
 
 
 @pytest.mark.kvm
-def test_streams_and_status_exact(kernel):
-    r = kernel.exec(["sh", "-c", "printf out; printf err >&2; exit 3"], text=False)
+def test_streams_and_status_exact(qemu_kernel):
+    r = qemu_kernel.exec(["sh", "-c", "printf out; printf err >&2; exit 3"], text=False)
     assert (r.returncode, r.stdout, r.stderr) == (3, b"out", b"err")
     every_byte = bytes(range(256)) * 64
-    r = kernel.sh("cat; printf '\\000\\377\\r\\n' >&2", input=every_byte, text=False)
+    r = qemu_kernel.sh("cat; printf '\\000\\377\\r\\n' >&2", input=every_byte, text=False)
     assert (r.returncode, r.stdout, r.stderr) == (0, every_byte, b"\0\xff\r\n")
 
 
 @pytest.mark.kvm
-def test_argv_not_reinterpreted(kernel):
+def test_argv_not_reinterpreted(qemu_kernel):
     args = ["a b", "", "'q'", "$HOME", "*", "tab\there", "é"]
-    r = kernel.exec(["printf", "[%s]", *args])
+    r = qemu_kernel.exec(["printf", "[%s]", *args])
     assert r.stdout == "".join(f"[{a}]" for a in args)
 
 
 @pytest.mark.kvm
-def test_signal_status_and_missing_program(kernel):
-    assert kernel.sh("kill -9 $$").returncode == -9
+def test_signal_status_and_missing_program(qemu_kernel):
+    assert qemu_kernel.sh("kill -9 $$").returncode == -9
     with pytest.raises(FileNotFoundError):
-        kernel.exec(["/nonexistent/program"])
+        qemu_kernel.exec(["/nonexistent/program"])
 
 
 @pytest.mark.kvm
-def test_cwd_and_env(kernel, tmp_path):
-    r = kernel.sh('pwd; echo "$KVMVM_PROBE"', cwd=tmp_path, env={"KVMVM_PROBE": "x y"})
+def test_cwd_and_env(qemu_kernel, tmp_path):
+    r = qemu_kernel.sh('pwd; echo "$KVMVM_PROBE"', cwd=tmp_path, env={"KVMVM_PROBE": "x y"})
     assert r.stdout == f"{tmp_path}\nx y\n"
 
 
 @pytest.mark.kvm
-def test_timeout_kills_command_not_vm(kernel):
+def test_timeout_kills_command_not_vm(qemu_kernel):
     began = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired) as caught:
-        kernel.sh("echo started; sleep 60 & sleep 61; echo never", timeout=1)
+        qemu_kernel.sh("echo started; sleep 60 & sleep 61; echo never", timeout=1)
     assert time.monotonic() - began < 15
     assert caught.value.output == "started\n"
     # Nothing of the command is left, and the VM goes on answering.
-    r = kernel.sh("cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^sleep$'")
+    r = qemu_kernel.sh("cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^sleep$'")
     assert r.stdout.strip() == "0"
-    assert kernel.sh("echo alive").stdout == "alive\n"
+    assert qemu_kernel.sh("echo alive").stdout == "alive\n"
 
 
 @pytest.mark.kvm
-def test_repo_shared_read_write_at_same_path(kernel, tmp_path):
+def test_repo_shared_read_write_at_same_path(qemu_kernel, tmp_path):
     assert str(tmp_path).startswith(str(REPO))
     this = pathlib.Path(__file__)
-    r = kernel.exec(["sha256sum", this])
+    r = qemu_kernel.exec(["sha256sum", this])
     assert r.stdout.split()[0] == subprocess.run(
         ["sha256sum", this], capture_output=True, text=True).stdout.split()[0]
     (tmp_path / "h").write_text("from-host")
-    r = kernel.sh(f"printf from-guest > '{tmp_path}/g' && cat '{tmp_path}/h'")
+    r = qemu_kernel.sh(f"printf from-guest > '{tmp_path}/g' && cat '{tmp_path}/h'")
     assert (r.returncode, r.stdout) == (0, "from-host")
     assert (tmp_path / "g").read_text() == "from-guest"
     # The rest of the host is there read-only.
-    r = kernel.sh("touch /usr/kvmvm-probe")
+    r = qemu_kernel.sh("touch /usr/kvmvm-probe")
     assert r.returncode != 0 and "Read-only file system" in r.stderr
 
 
 @pytest.mark.kvm
-def test_kvmtrace_binary_runs_inside(kernel, kvmtrace_bin):
+def test_kvmtrace_binary_runs_inside(qemu_kernel, kvmtrace_bin):
     if not kvmtrace_bin.exists():
-        pytest.fail(f"{kvmtrace_bin} not built (make)")
-    r = kernel.run(["--version"])
+        pytest.fail(f"{kvmtrace_bin} not built (make; KVMTRACE_BIN names another)")
+    r = qemu_kernel.run(["--version"])
     assert r.returncode == 0 and r.stdout.startswith("kvmtrace"), r.stderr
 
 
 @pytest.mark.kvm
-def test_command_latency(kernel, record_property):
+def test_command_latency(qemu_kernel, record_property):
     lat = []
     for _ in range(100):
         began = time.monotonic()
-        assert kernel.exec(["true"]).returncode == 0
+        assert qemu_kernel.exec(["true"]).returncode == 0
         lat.append(time.monotonic() - began)
     mean = sum(lat) / len(lat)
     record_property("true_latency_ms", round(mean * 1000, 1))
-    print(f"{kernel.version}: 100 x true, mean {mean * 1000:.1f} ms, "
+    print(f"{qemu_kernel.version}: 100 x true, mean {mean * 1000:.1f} ms, "
           f"max {max(lat) * 1000:.1f} ms")
     # A figure, not a pass mark: speed targets live in `make bench`.
 
@@ -235,9 +233,29 @@ def test_cli_run_auto(kernel_series):
     assert r.stdout == b"out"
     err = r.stderr.decode()
     assert err.startswith("err\nkernel: "), err
-    if "kernel: native" not in err:
+    if kvmhost.kvm_usable():
+        assert err == f"err\nkernel: {kvmhost.describe()}\n"
+    else:
         package, version = kernel_cache.resolve(kernel_series[0])
         assert f"{package} {version}" in err
+        assert "; accel tcg: host /dev/kvm unusable (" in err, err
+
+
+@pytest.mark.kvm
+def test_cli_kernel_line_names_the_accelerator_and_why(kernel_series, monkeypatch):
+    monkeypatch.setenv("KVMTRACE_ACCEL", "tcg")
+    r = kvmvm_cli("run", "--kernel", kernel_series[0], "--", "true")
+    assert r.returncode == 0, r.stderr
+    line = r.stderr.decode().splitlines()[-1]
+    assert line.startswith("kernel: linux-image-") and " boot " in line, line
+    assert line.endswith("; accel tcg: forced by KVMTRACE_ACCEL=tcg"), line
+
+
+def test_cli_bad_accel_is_one_line(monkeypatch):
+    monkeypatch.setenv("KVMTRACE_ACCEL", "fast")
+    r = kvmvm_cli("run", "--kernel", "6.1", "--", "true")
+    assert r.returncode == 125
+    assert r.stderr.decode().splitlines() == ["kvmvm: KVMTRACE_ACCEL='fast': want kvm or tcg"]
 
 
 def test_make_vm_needs_a_command():

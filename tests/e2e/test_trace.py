@@ -1,14 +1,18 @@
 """record / show / replay / diff end to end, on every configured kernel.
 
 Each test reads as the scenario it checks.  `kernel` (tests/conftest.py)
-runs build/kvmtrace inside the QEMU-booted kernel (or natively where
-/dev/kvm works); traces live under tmp_path, which the VM sees at the same
-path."""
+runs the kvmtrace under test inside each QEMU-booted kernel and natively
+where /dev/kvm works; traces live under tmp_path, which the VM sees at the
+same path.  Recording, show, replay and diff must be exact on every column;
+what a guest does there is the kernel's (kernel_behaviour)."""
 import json
 import pathlib
 import re
 
 import pytest
+
+import expectations
+import kvmhost
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 GUESTS = REPO / "build" / "guests"
@@ -83,12 +87,17 @@ def test_show_stats_and_header(kernel, tmp_path):
     assert hdr["guest_name"] == "hello.bin"
     assert hdr["caps"]["KVM_CAP_SYNC_REGS"] > 0
     assert hdr["kernel_release"] in kernel.version
+    # The backend the trace names is the one the test harness names.
+    backend = kvmhost.backend()[0] if kernel.native else \
+        kernel.sh("test -d /sys/module/kvm_amd && echo svm || echo vmx").stdout.strip()
+    assert hdr["kvm_backend"] == backend
 
 
-def test_a_recorder_killed_with_sigkill_leaves_a_readable_prefix(kernel, tmp_path):
+def test_a_recorder_killed_with_sigkill_leaves_a_readable_prefix(kernel, tmp_path,
+                                                                kvmtrace_bin):
     trace = tmp_path / "killed.zst"
     guest = GUESTS / "portloop.bin"
-    kernel.sh(f"{REPO}/build/kvmtrace record {guest} --guest-arg 100000000 --timeout 0 "
+    kernel.sh(f"{kvmtrace_bin} record {guest} --guest-arg 100000000 --timeout 0 "
               f"-o {trace} >/dev/null 2>&1 & pid=$!; sleep 1.5; kill -9 $pid; wait $pid; true")
     r = kernel.run(["show", str(trace)])
     assert r.returncode == TRUNCATED, r.stderr
@@ -184,23 +193,26 @@ def exit_counts(stats_text):
 
 
 @pytest.mark.parametrize("guest", corpus())
-def test_every_corpus_trace_matches_its_expectation_and_replays(kernel, tmp_path, guest):
-    exp = json.loads((REPO / "guests" / f"{guest}.json").read_text())
+def test_every_corpus_trace_matches_its_expectation_and_replays(kernel, tmp_path, guest,
+                                                                 kernel_behaviour):
+    exp = expectations.load(guest)
     trace = tmp_path / f"{guest}.zst"
     r = kernel.run(["record", str(GUESTS / f"{guest}.bin"), *exp["args"], "-o", str(trace)])
     assert f"trace written to {trace}" in r.stderr, r.stderr
     r = kernel.run(["show", "--stats", str(trace)])
     assert r.returncode == 0, r.stderr
-    assert exit_counts(r.stdout) == exp["exits"]
+    exits = exit_counts(r.stdout)
+    kernel_behaviour(kernel, guest, "exit counts in the trace",
+                     [f"exits: {exp['exits']} -> {exits}"] if exits != exp["exits"] else [])
     r = kernel.run(["replay", str(trace)])
     assert r.returncode == 0, r.stdout + r.stderr
     assert " 0 divergences, 0 environment differences" in r.stderr
 
 
 @pytest.mark.parametrize("sig", ["INT", "TERM"])
-def test_sigint_and_sigterm_finish_the_trace(kernel, tmp_path, sig):
+def test_sigint_and_sigterm_finish_the_trace(kernel, tmp_path, sig, kvmtrace_bin):
     trace = tmp_path / "stopped.zst"
-    r = kernel.sh(f"{REPO}/build/kvmtrace record {GUESTS / 'portloop.bin'} --guest-arg 100000000 "
+    r = kernel.sh(f"{kvmtrace_bin} record {GUESTS / 'portloop.bin'} --guest-arg 100000000 "
                   f"--timeout 0 -o {trace} & pid=$!; sleep 1.5; kill -{sig} $pid; wait $pid")
     assert r.returncode == 18, r.stderr
     assert f"trace written to {trace}" in r.stderr

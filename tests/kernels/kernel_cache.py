@@ -11,6 +11,7 @@ workers may prepare the same kernel at once.
 import contextlib
 import fcntl
 import functools
+import gzip
 import hashlib
 import json
 import lzma
@@ -18,7 +19,6 @@ import os
 import pathlib
 import re
 import shutil
-import struct
 import subprocess
 import tempfile
 
@@ -80,58 +80,35 @@ def pattern_regex(pattern):
     return re.compile("^" + r"[0-9][0-9.]*".join(parts) + "$")
 
 
-# --- Debian version order (deb-version(7)) ----------------------------------
+# --- Debian version order: dpkg's own (deb-version(7)) ----------------------
 
-def _char_order(c):
-    # '~' sorts before everything, even the end of the string; letters
-    # before other characters.
-    if c == "~":
-        return -1
-    if c.isalpha():
-        return ord(c)
-    return ord(c) + 256
-
-
-def _cmp_fragment(a, b):
-    while a or b:
-        ta = re.match(r"\D*", a).group()
-        tb = re.match(r"\D*", b).group()
-        for i in range(max(len(ta), len(tb))):
-            oa = _char_order(ta[i]) if i < len(ta) else 0
-            ob = _char_order(tb[i]) if i < len(tb) else 0
-            if oa != ob:
-                return -1 if oa < ob else 1
-        a, b = a[len(ta):], b[len(tb):]
-        na = re.match(r"\d*", a).group()
-        nb = re.match(r"\d*", b).group()
-        if int(na or 0) != int(nb or 0):
-            return -1 if int(na or 0) < int(nb or 0) else 1
-        a, b = a[len(na):], b[len(nb):]
-    return 0
-
-
-def _split_version(v):
-    epoch, _, rest = v.rpartition(":") if ":" in v else ("0", "", v)
-    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
-    return int(epoch or 0), upstream, revision
+def _dpkg_says(a, op, b):
+    r = subprocess.run(["dpkg", "--compare-versions", a, op, b], capture_output=True, text=True)
+    if r.returncode not in (0, 1):
+        raise KernelError(f"dpkg --compare-versions {a} {op} {b}: {r.stderr.strip()}")
+    return r.returncode == 0
 
 
 def compare_versions(a, b):
     """-1, 0 or 1 as Debian version a sorts before, equal to, after b."""
-    ea, ua, ra = _split_version(a)
-    eb, ub, rb = _split_version(b)
-    if ea != eb:
-        return -1 if ea < eb else 1
-    return _cmp_fragment(ua, ub) or _cmp_fragment(ra, rb)
+    if _dpkg_says(a, "lt", b):
+        return -1
+    return 0 if _dpkg_says(a, "eq", b) else 1
+
+
+def _newer(a, b):
+    """Whether (package, version) a beats b: higher version, ties by name."""
+    order = compare_versions(a[1], b[1])
+    return order > 0 or (order == 0 and a[0] > b[0])
 
 
 def newest(candidates):
     """The (package, version) with the highest version; ties by name."""
-    if not candidates:
-        return None
-    key = functools.cmp_to_key(lambda x, y: compare_versions(x[1], y[1]) or
-                               ((x[0] > y[0]) - (x[0] < y[0])))
-    return max(candidates, key=key)
+    best = None
+    for c in candidates:
+        if best is None or _newer(c, best):
+            best = c
+    return best
 
 
 # --- resolving a series against the archive ---------------------------------
@@ -212,12 +189,11 @@ def module_name(path):
 
 
 def read_module(path):
-    """The module's ELF bytes, decompressed."""
+    """The module's ELF bytes, decompressed (busybox insmod reads no other)."""
     path = pathlib.Path(path)
     if path.name.endswith(".xz"):
         return lzma.decompress(path.read_bytes())
     if path.name.endswith(".gz"):
-        import gzip
         return gzip.decompress(path.read_bytes())
     if path.name.endswith(".zst"):
         r = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
@@ -227,29 +203,20 @@ def read_module(path):
     return path.read_bytes()
 
 
-def modinfo(elf):
-    """The key=value strings of a module's .modinfo section, as a dict of lists."""
-    if elf[:4] != b"\x7fELF" or elf[4] != 2:
-        raise KernelError("not a 64-bit ELF module")
-    shoff, = struct.unpack_from("<Q", elf, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3A)
+def modinfo(path, field):
+    """A field of a module file's metadata, as modinfo (kmod) reads it:
+    one value a line (`depends` is one comma-separated line)."""
+    tool = shutil.which("modinfo", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if tool is None:
+        raise KernelError("modinfo not found (install kmod)")
+    r = subprocess.run([tool, "-F", field, str(path)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise KernelError(f"modinfo -F {field} {path}: {r.stderr.strip()}")
+    return r.stdout.splitlines()
 
-    def section(i):
-        name, _, _, _, off, size = struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize)
-        return name, off, size
 
-    _, stroff, _ = section(shstrndx)
-    for i in range(shnum):
-        name, off, size = section(i)
-        end = elf.index(b"\0", stroff + name)
-        if elf[stroff + name:end] == b".modinfo":
-            info = {}
-            for item in elf[off:off + size].split(b"\0"):
-                key, sep, value = item.decode(errors="replace").partition("=")
-                if sep:
-                    info.setdefault(key, []).append(value)
-            return info
-    return {}
+def module_depends(path):
+    return [d for line in modinfo(path, "depends") for d in line.split(",") if d]
 
 
 def module_index(moddir):
@@ -269,19 +236,21 @@ def builtin_modules(moddir):
     return {module_name(line.strip()) for line in path.read_text().splitlines() if line.strip()}
 
 
-def module_closure(wanted, index, builtin, loaded, order):
-    """Append to `order` (name, elf bytes) for wanted modules and their
-    dependencies, dependencies first, skipping built-in and loaded ones."""
+def module_closure(wanted, index, builtin, loaded, outdir):
+    """The wanted modules and their dependencies, dependencies first,
+    skipping built-in and loaded ones; each is written to outdir as NAME.ko."""
+    order = []
     for name in wanted:
         if name in builtin or name in loaded:
             continue
         if name not in index:
             raise KernelError(f"module {name} is neither built in nor in the modules dir")
         loaded.add(name)
-        elf = read_module(index[name])
-        deps = [d for d in ",".join(modinfo(elf).get("depends", [""])).split(",") if d]
-        module_closure(deps, index, builtin, loaded, order)
-        order.append((name, elf))
+        ko = pathlib.Path(outdir) / f"{name}.ko"
+        ko.write_bytes(read_module(index[name]))
+        order += module_closure(module_depends(ko), index, builtin, loaded, outdir)
+        order.append(name)
+    return order
 
 
 def collect_modules(moddir, outdir):
@@ -301,10 +270,7 @@ def collect_modules(moddir, outdir):
             continue  # a kernel built without this vendor's KVM
         # Each vendor set loads on top of the base set, never of another vendor's.
         loaded = base if group == "base" else set(base)
-        order = []
-        module_closure(wanted, index, builtin, loaded, order)
-        for name, elf in order:
-            (outdir / (name + ".ko")).write_bytes(elf)
+        for name in module_closure(wanted, index, builtin, loaded, outdir):
             lines.append(f"{group} {name} {name}.ko")
     (outdir / "load.list").write_text("".join(line + "\n" for line in lines))
 

@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """Boot a Debian kernel under QEMU and run commands in it, with /dev/kvm.
 
-Without /dev/kvm on the host, `qemu-system-x86_64 -cpu max` emulates AMD SVM
-(TCG), kvm_amd loads in the guest and /dev/kvm works there.  The guest sees
-the host's / read-only and the repo read-write at the same absolute path, so
-build/kvmtrace runs there as it is.  Boot once, run many commands:
+QEMU runs it with `-accel kvm` where a probe showed that works (accel.py),
+else under TCG, where `-cpu max` emulates AMD SVM, kvm_amd loads in the guest
+and /dev/kvm works there.  The guest sees the host's / read-only and the repo
+read-write at the same absolute path, so build/kvmtrace runs there as it is.
+Boot once, run many commands:
 
     vm = KernelVM("6.12").start()
     r = vm.run(["build/kvmtrace", "run", "guest.bin"], timeout=30)
     r.returncode, r.stdout, r.stderr          # exact bytes (text=True: str)
     vm.kernel_version                          # package, version, uname -r
+    vm.describe()                              # that, boot time, accel and why
     vm.close()
 
 CLI:
@@ -19,10 +21,14 @@ CLI:
     kvmvm.py prepare [--kernel SERIES|all]
 `run` exits with the command's status (128+N for signal N, 124 when its
 --timeout hit, 126/127 when it could not be executed, 125 when the kernel
-could not be prepared or booted) and prints `kernel: <version>` to stderr.
+could not be prepared or booted) and prints one `kernel: ...` line to stderr:
+the kernel, and for a QEMU kernel the accelerator and why it was chosen.
+Environment: KVMTRACE_QEMU (the QEMU binary), KVMTRACE_ACCEL=kvm|tcg (force
+the accelerator), KVMTRACE_BOOT_TIMEOUT, KVMTRACE_VM_MEM, KVMTRACE_VM_SMP.
 """
 import argparse
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -36,17 +42,19 @@ import threading
 import time
 import weakref
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import accel
+import initramfs
+import kernel_cache
+import kvmhost
+from kernel_cache import KernelError
 
-import initramfs  # noqa: E402
-import kernel_cache  # noqa: E402
-from kernel_cache import KernelError  # noqa: E402
-
-REPO = HERE.parents[1]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 QEMU = os.environ.get("KVMTRACE_QEMU", "qemu-system-x86_64")
 PORT_NAME = "org.kvmtrace.ctl"
 BOOT_TIMEOUT = float(os.environ.get("KVMTRACE_BOOT_TIMEOUT", "300"))
+# A kernel boots in seconds under a working -accel kvm; a probe that takes
+# longer has shown that kvm does not serve (TCG takes about 8 s here).
+PROBE_TIMEOUT = float(os.environ.get("KVMTRACE_ACCEL_PROBE_TIMEOUT", "60"))
 # A command's reply may lag its own timeout by this much (a slow emulated
 # guest draining output) before the VM counts as hung.
 REPLY_GRACE = 60.0
@@ -58,12 +66,7 @@ class VMError(Exception):
     """The VM could not boot, or stopped answering; the message says why."""
 
 
-def kvm_usable(path="/dev/kvm"):
-    try:
-        os.close(os.open(path, os.O_RDWR))
-        return True
-    except OSError:
-        return False
+kvm_usable = kvmhost.kvm_usable
 
 
 def series_names():
@@ -127,7 +130,8 @@ class _Channel:
         self.sock.sendall(json.dumps(header).encode() + b"\n" + payload)
 
 
-def _decode(data):
+def decode_output(data):
+    """A command's output bytes as str, every byte kept (surrogateescape)."""
     return data.decode("utf-8", "surrogateescape")
 
 
@@ -136,7 +140,8 @@ class KernelVM:
     kernel_image and modules (a lib/modules/RELEASE dir) for your own."""
 
     def __init__(self, series=None, *, kernel_image=None, modules=None,
-                 share=REPO, mem=None, smp=None, boot_timeout=BOOT_TIMEOUT, log=None):
+                 share=REPO, mem=None, smp=None, boot_timeout=BOOT_TIMEOUT, log=None,
+                 qemu=None, accel=None):
         if series is None and kernel_image is None:
             series = series_names()[0]
         if (kernel_image is None) != (modules is None):
@@ -151,6 +156,10 @@ class KernelVM:
         self.smp = int(smp or os.environ.get("KVMTRACE_VM_SMP", "1"))
         self.boot_timeout = boot_timeout
         self.log = log
+        self.qemu = qemu or QEMU
+        # An accel.Accel; None: decided at start (accel.choose).
+        self.accel = accel
+        self.failure = None  # one line: why the last start failed
         self.kernel = None
         self.release = None
         self.boot_seconds = None
@@ -169,12 +178,46 @@ class KernelVM:
             self.kernel = kernel_cache.prepare_series(self.series, log=self.log)
         return initramfs.build(self.kernel)
 
+    def _probe_kvm(self):
+        """'' when this kernel boots under -accel kvm with a working
+        /dev/kvm inside, else why not (one line)."""
+        probe = KernelVM(self.series, kernel_image=self.kernel_image, modules=self.modules,
+                         share=self.share, boot_timeout=min(self.boot_timeout, PROBE_TIMEOUT),
+                         log=self.log, qemu=self.qemu, accel=accel.Accel("kvm", "probe"))
+        try:
+            probe.start()
+            return ""
+        except VMError:
+            return probe.failure
+        finally:
+            probe.close()
+
+    def decide_accel(self):
+        """The accelerator this VM boots with (accel.choose), and why."""
+        if self.kernel is None:
+            self.prepare()
+        if self.accel is None:
+            try:
+                self.accel = accel.choose(self.kernel.describe(), self.qemu, self._probe_kvm)
+            except accel.AccelError as e:
+                raise VMError(str(e)) from None
+        return self.accel
+
+    def _accel_option(self):
+        # Several vCPUs under multi-threaded TCG were seen to hang the guest
+        # (6.1: soft lockups on both CPUs right after boot, now and then) or
+        # oops it (6.12); one thread running them in turn is steady, and
+        # faster on a busy 2-core host.
+        if self.accel.name == "tcg" and self.smp > 1:
+            return "tcg,thread=single"
+        return self.accel.name
+
     def _qemu_argv(self, initrd, sock, console):
-        accel = "kvm" if kvm_usable() else "tcg"
         fs = "security_model=none,multidevs=remap"
         return [
-            QEMU, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-            "-accel", accel, "-cpu", "max", "-smp", str(self.smp), "-m", self.mem,
+            self.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-accel", self._accel_option(), "-cpu", "max", "-smp", str(self.smp),
+            "-m", self.mem,
             "-kernel", str(self.kernel.image), "-initrd", str(initrd),
             "-append", f"console=ttyS0 panic=-1 quiet mitigations=off "
                        f"kvmtrace.repo={self.share}",
@@ -197,7 +240,9 @@ class KernelVM:
         try:
             initrd = self.prepare()
         except KernelError as e:
+            self.failure = str(e)
             raise VMError(str(e)) from None
+        self.decide_accel()
         self.tmpdir = pathlib.Path(tempfile.mkdtemp(prefix="kvmvm-"))
         sock, console = self.tmpdir / "ctl.sock", self.tmpdir / "console.log"
         began = time.monotonic()
@@ -208,7 +253,8 @@ class KernelVM:
                     stdout=qemu_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         except OSError as e:
             self.close()
-            raise VMError(f"cannot run {QEMU}: {e.strerror}") from None
+            self.failure = f"cannot run {self.qemu}: {e.strerror}"
+            raise VMError(self.failure) from None
         _live_vms.add(self)
         try:
             self.chan = _Channel(self._connect(sock, began + 30))
@@ -222,9 +268,10 @@ class KernelVM:
         self.release = hello["release"]
         problem = hello["kvm"]
         if not problem and self.release != self.kernel.release:
-            problem = f"booted uname -r {self.release}, expected {self.kernel.release}"
+            problem = f"it reports uname -r {self.release}, expected {self.kernel.release}"
         if problem:
-            msg = f"{self.kernel_version}: /dev/kvm unusable inside the VM: {problem}"
+            self.failure = f"{self.kernel_version} booted, but {problem}"
+            msg = f"{self.failure} ({self.accel.line()})"
             if hello["init_log"]:
                 msg += "\ninit said:\n" + hello["init_log"]
             self.close()
@@ -244,10 +291,19 @@ class KernelVM:
                 time.sleep(0.02)
 
     def _failure(self, what):
+        """The whole story (several lines); self.failure gets one line."""
         name = self.kernel.describe() if self.kernel else self.series
-        lines = [f"kernel {name}: {what}"]
+        lines = [f"kernel {name}: {what} ({self.accel.line() if self.accel else 'no accel'})"]
+        self.failure = what
+        if self.proc is not None:
+            # A QEMU that closed its socket is about to exit: get its status.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(1)
         if self.proc is not None and self.proc.poll() is not None:
-            lines.append(f"QEMU exited with status {self.proc.returncode}")
+            status = _status_words(self.proc.returncode)
+            lines.append(f"QEMU {status}")
+            said = self._first_qemu_error()
+            self.failure = f"QEMU {status}" + (f": {said}" if said else "")
         for label, f in (("QEMU", "qemu.log"), ("console", "console.log")):
             p = self.tmpdir / f if self.tmpdir else None
             if p and p.exists():
@@ -256,6 +312,14 @@ class KernelVM:
                     lines.append(f"--- {label} (last lines) ---")
                     lines += tail
         return "\n".join(lines)
+
+    def _first_qemu_error(self):
+        log = self.tmpdir / "qemu.log" if self.tmpdir else None
+        if not log or not log.exists():
+            return ""
+        lines = [l.strip() for l in log.read_text(errors="replace").splitlines() if l.strip()]
+        errors = [l for l in lines if "error" in l.lower()]
+        return (errors or lines or [""])[0]
 
     def close(self):
         _live_vms.discard(self)
@@ -293,6 +357,16 @@ class KernelVM:
             return f"series {self.series} (not prepared)"
         return f"{self.kernel.describe()} (uname -r {self.release or self.kernel.release})"
 
+    def describe(self):
+        """One line: the kernel, its boot time, the accelerator and why."""
+        cpus = f" {self.smp} vCPUs" if self.smp > 1 else ""
+        boot = f" boot {self.boot_seconds:.1f}s" if self.boot_seconds else ""
+        how = ""
+        if self.accel:
+            single = self._accel_option().endswith("thread=single")
+            how = f"; {self.accel.line()}" + (" (one TCG thread)" if single else "")
+        return f"{self.kernel_version}{cpus}{boot}{how}"
+
     # --- commands ----------------------------------------------------------
 
     def run(self, cmd, timeout=120, cwd=None, env=None, input=None, text=False):
@@ -326,13 +400,22 @@ class KernelVM:
             e = reply["error"]
             raise OSError(e["errno"], e["strerror"], e["filename"])
         if text:
-            out, err = _decode(out), _decode(err)
+            out, err = decode_output(out), decode_output(err)
         if reply["timed_out"]:
             raise subprocess.TimeoutExpired(cmd, timeout, output=out, stderr=err)
         return subprocess.CompletedProcess(cmd, reply["returncode"], out, err)
 
 
 # --- CLI ----------------------------------------------------------------------
+
+def _status_words(returncode):
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
 
 def _exit_status(returncode):
     return 128 - returncode if returncode < 0 else returncode
@@ -347,7 +430,7 @@ def _run_native(args):
         print(f"kvmvm: {args.cmd[0]}: timed out after {args.timeout}s", file=sys.stderr)
         return TIMED_OUT
     finally:
-        print(f"kernel: native {os.uname().release}", file=sys.stderr)
+        print(f"kernel: {kvmhost.describe()}", file=sys.stderr)
     return _exit_status(r.returncode)
 
 
@@ -379,7 +462,7 @@ def _run_in_vm(args):
         sys.stdout.buffer.write(r.stdout or b"")
         sys.stdout.flush()
         sys.stderr.buffer.write(r.stderr or b"")
-    print(f"kernel: {vm.kernel_version} boot {vm.boot_seconds or 0:.1f}s", file=sys.stderr)
+    print(f"kernel: {vm.describe()}", file=sys.stderr)
     vm.close()
     return status
 
@@ -456,7 +539,7 @@ def main(argv=None):
         args.cmd = args.cmd[1:]
     try:
         return {"run": cmd_run, "list": cmd_list, "prepare": cmd_prepare}[args.command](args)
-    except KernelError as e:
+    except (KernelError, accel.AccelError) as e:
         print(f"kvmvm: {e}", file=sys.stderr)
         return RUNNER_FAILED
 

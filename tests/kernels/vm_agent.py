@@ -20,7 +20,8 @@ import subprocess
 import time
 
 PORT_NAME = "org.kvmtrace.ctl"
-KVM_GET_API_VERSION = 0xAE00
+KVM_GET_API_VERSION = 0xAE00  # _IO(KVMIO, 0x00)
+KVM_CREATE_VM = 0xAE01        # _IO(KVMIO, 0x01), arg: machine type 0
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME": "/root",
@@ -43,19 +44,29 @@ def find_port():
     raise SystemExit(f"kvmvm-agent: no virtio port named {PORT_NAME}")
 
 
-def kvm_problem():
-    """'' when /dev/kvm works, else why not."""
+def kvm_problem(path="/dev/kvm"):
+    """'' when path is a usable KVM, else why not.  Usable means what
+    kvmtrace needs: KVM_GET_API_VERSION answers 12 and KVM_CREATE_VM gives a
+    VM (a device that merely opens, like /dev/null, is not KVM).  The host
+    side (kvmhost.py) imports this same function."""
     try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     except OSError as e:
-        return f"open /dev/kvm: {e.strerror}"
+        return f"open {path}: {e.strerror}"
     try:
-        version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
-    except OSError as e:
-        return f"KVM_GET_API_VERSION: {e.strerror}"
+        try:
+            version = fcntl.ioctl(fd, KVM_GET_API_VERSION)
+        except OSError as e:
+            return f"{path}: KVM_GET_API_VERSION: {e.strerror}"
+        if version != 12:
+            return f"{path}: KVM API version {version}, want 12"
+        try:
+            os.close(fcntl.ioctl(fd, KVM_CREATE_VM, 0))
+        except OSError as e:
+            return f"{path}: KVM_CREATE_VM: {e.strerror}"
+        return ""
     finally:
         os.close(fd)
-    return "" if version == 12 else f"KVM API version {version}, want 12"
 
 
 class Channel:

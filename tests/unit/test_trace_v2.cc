@@ -81,7 +81,7 @@ std::vector<Ev> read_all(const std::string &path, int *status, bool hashes = fal
 std::vector<std::string> goldens()
 {
 	std::vector<std::string> out;
-	for (const char *series : {"traces/6.1", "traces/6.12"}) {
+	for (const char *series : {"traces/6.1", "traces/6.12", "traces/pvm-6.18"}) {
 		DIR *d = opendir(series);
 		if (!d)
 			continue;
