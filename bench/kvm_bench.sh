@@ -1,10 +1,10 @@
 #!/bin/sh
 # The KVM half of `make bench`, run where /dev/kvm works (natively or in the
 # kernel runner).  Prints "name seconds" lines and "size name bytes".
-#   bench/kvm_bench.sh EXITS REPEATS OUTDIR
+#   bench/kvm_bench.sh EXITS REPEATS OUTDIR [CALLGRIND_EXITS]
 set -eu
 cd "$(dirname "$0")/.."
-n=$1 reps=$2 out=$3
+n=$1 reps=$2 out=$3 cg=${4:-20000}
 guest=build/guests/portloop.bin
 mkdir -p "$out"
 now() { date +%s.%N; }
@@ -28,5 +28,6 @@ if command -v strace >/dev/null 2>&1; then
 		build/kvmtrace run $guest --guest-arg "$s" --timeout 0
 fi
 echo "size trace $(stat -c %s "$out/pl.zst")"
+bench/callgrind.sh "$cg" "$out"
 [ -f "$out/pl.strace" ] && echo "size strace $(stat -c %s "$out/pl.strace")"
 true

@@ -37,6 +37,8 @@ struct cli_run_hooks {
 	 * yet.  Non-zero aborts with that exit status. */
 	int (*before_machine)(void *ctx, const struct kt_run_options *o,
 			      const uint8_t *image, size_t size);
+	/* The VM is built and loaded; its run starts next. */
+	void (*machine_ready)(void *ctx, struct kt_machine *m);
 	/* The run is over (however it ended); the VM still exists. */
 	void (*after_run)(void *ctx, struct kt_machine *m);
 	/* Setup failed with status; the VM may be half built. */

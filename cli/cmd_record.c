@@ -73,6 +73,14 @@ static int start(void *ctx, const struct kt_run_options *o, const uint8_t *image
 	return 0;
 }
 
+/* A full disk stops the guest rather than letting it run on unrecorded. */
+static void watch(void *ctx, struct kt_machine *m)
+{
+	struct record_ctx *rc = ctx;
+
+	kt_recorder_watch(rc->rec, m);
+}
+
 static void finish(void *ctx, struct kt_machine *m)
 {
 	struct record_ctx *rc = ctx;
@@ -109,7 +117,7 @@ int cmd_record(int argc, char **argv)
 	struct kt_run_options o;
 	struct record_ctx rc = { 0 };
 	struct cli_run_hooks hooks = {
-		.before_machine = start, .after_run = finish,
+		.before_machine = start, .machine_ready = watch, .after_run = finish,
 		.setup_failed = abort_setup, .ctx = &rc,
 	};
 	char *fallback = NULL;

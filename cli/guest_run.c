@@ -83,6 +83,8 @@ static int run_machine(struct kt_machine *m, const struct kt_run_options *o,
 			hooks->setup_failed(hooks->ctx, status);
 		return status;
 	}
+	if (hooks && hooks->machine_ready)
+		hooks->machine_ready(hooks->ctx, m);
 	if (kt_machine_run(m))
 		return cli_error(KT_INTERNAL);
 	if (hooks && hooks->after_run)

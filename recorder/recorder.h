@@ -34,6 +34,9 @@ struct kt_record_request {
  * *no_kvm tells whether /dev/kvm itself was the trouble. */
 int kt_recorder_start(struct kt_recorder **out, const struct kt_record_request *req,
 		      bool *no_kvm);
+/* Stop m's run (status KT_INTERNAL) at the first trace write error, from
+ * the vCPU thread whose exit finds it.  Until kt_recorder_end/_abort. */
+void kt_recorder_watch(struct kt_recorder *r, struct kt_machine *m);
 /* Write the memory digest (every slot of mem, in slot order) and the END
  * record: the run is over. */
 void kt_recorder_end(struct kt_recorder *r, const struct kt_memslots *mem,
@@ -43,7 +46,8 @@ void kt_recorder_finish(struct kt_recorder *r, const struct kt_machine *m);
 /* Setup failed before the run: END record with status, no digest. */
 void kt_recorder_abort(struct kt_recorder *r, int status);
 /* Stop observing and close the trace; returns 0 or the first write error
- * (with kt_last_error() set).  *events: records written. */
+ * (with kt_last_error() set, naming the file, the error and how many events
+ * the file keeps).  *events: records written. */
 int kt_recorder_close(struct kt_recorder *r, uint64_t *events);
 
 #endif

@@ -10,6 +10,10 @@
 #include "common/error.h"
 
 #define QUEUE_LEN 1024
+/* Event bytes queued on a lane at most (an event larger than this waits
+ * for an empty queue): replay holds a bounded amount of event data
+ * whatever the trace. */
+#define QUEUE_BYTES (4u << 20)
 
 struct lane {
 	struct kt_lanes *ls;
@@ -18,6 +22,7 @@ struct lane {
 	bool started;
 	struct kt_event_copy *queue[QUEUE_LEN];
 	unsigned head, count;
+	size_t bytes;          /* of the events queued */
 	bool busy;
 	int error;             /* under ls->lock, with its message */
 	char message[512];
@@ -78,6 +83,7 @@ static void *lane_main(void *arg)
 		c = l->queue[l->head];
 		l->head = (l->head + 1) % QUEUE_LEN;
 		l->count--;
+		l->bytes -= c->len;
 		l->busy = true;
 		skip = l->error != 0;
 		pthread_mutex_unlock(&ls->lock);
@@ -133,10 +139,11 @@ int kt_lanes_push(struct kt_lanes *ls, unsigned lane, const struct kt_event *ev,
 	if (!(c = kt_event_copy(ev, index)))
 		return kt_fail(-ENOMEM, "out of memory for a replayed event");
 	pthread_mutex_lock(&ls->lock);
-	while (l->count == QUEUE_LEN)
+	while (l->count == QUEUE_LEN || (l->count && l->bytes + c->len > QUEUE_BYTES))
 		pthread_cond_wait(&ls->idle, &ls->lock);
 	l->queue[(l->head + l->count) % QUEUE_LEN] = c;
 	l->count++;
+	l->bytes += c->len;
 	err = lane_error(l);
 	pthread_cond_broadcast(&ls->work);
 	pthread_mutex_unlock(&ls->lock);

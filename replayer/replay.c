@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "common/hash.h"
 #include "common/kvm_names.h"
 #include "decode/decode.h"
 #include "recorder/recorder.h"
@@ -20,6 +19,7 @@
 #include "replayer/lanes.h"
 #include "replayer/replay_vm.h"
 #include "replayer/watchdog.h"
+#include "trace/page_hash.h"
 #include "trace/run_bytes.h"
 #include "trace/trace_reader.h"
 
@@ -40,7 +40,10 @@ struct lane {
 	struct rp_watch watch;
 	bool enlisted;
 	uint64_t index;          /* the recorded event being replayed */
+	/* "vcpu0 KVM_RUN": written only when a difference is reported, from
+	 * the event (or, without one, the text set with it). */
 	char context[64];
+	bool have_context;
 	const struct kt_event *event;  /* the recorded event being compared */
 	bool env;                /* the event compared restates the host */
 };
@@ -55,10 +58,12 @@ struct replay {
 	struct kt_lanes *lanes;  /* vCPU threads, once a multi-vCPU run starts */
 	pthread_mutex_t lock;    /* res, env_seen and the report callback */
 	struct kt_env_seen env_seen;
-	/* Each vCPU's last sync-regs snapshot: written and read by the one
-	 * thread that replays that vCPU. */
-	struct kt_snapshot_body snap[GUEST_MAX_VCPUS];
-	bool have_snap[GUEST_MAX_VCPUS];
+	/* Each vCPU's kvm_run after its last KVM_RUN with sync regs, whose
+	 * regs and sregs the next snapshot is compared with in place: written
+	 * and read by the one thread that replays that vCPU. */
+	const struct kvm_run *snap[GUEST_MAX_VCPUS];
+	atomic_bool stopped;     /* res->stopped, for the hot path */
+	unsigned vcpus;          /* created so far */
 	struct kt_recorder *out; /* -o */
 	struct kt_end_body end;  /* the recording's END, for -o */
 	atomic_uint_fast64_t exits;  /* KVM_RUN calls replayed */
@@ -82,12 +87,48 @@ static void lane_free(struct lane *l)
 }
 
 /* ---- reporting ---- */
+/* "vcpu0 KVM_RUN", "vm KVM_CHECK_EXTENSION": formatted only for an event
+ * that has a difference to report. */
+static const char *lane_context(struct lane *l)
+{
+	const struct kt_event *ev = l->event;
+	char fd[KT_FD_NAME_MAX];
+	const char *name;
+
+	if (l->have_context || !ev)
+		return l->context;
+	if (ev->type == KT_REC_IOCTL) {
+		name = kvm_ioctl_name(ev->ioctl->request);
+		kt_fd_name(fd, ev->ioctl->role, ev->vcpu);
+		snprintf(l->context, sizeof(l->context), "%s %s", fd, name ? name : "ioctl");
+	} else {
+		snprintf(l->context, sizeof(l->context), "vcpu%u snapshot", ev->vcpu);
+	}
+	l->have_context = true;
+	return l->context;
+}
+
+/* The event the next reports are about, its context written when needed. */
+static void set_event(struct lane *l, const struct kt_event *ev)
+{
+	l->event = ev;
+	l->have_context = false;
+}
+
+/* A context that is not an event's ("header", "memory digest, slot 1"). */
+static void set_context(struct lane *l, const char *text)
+{
+	snprintf(l->context, sizeof(l->context), "%s", text);
+	l->event = NULL;
+	l->have_context = true;
+}
+
 static void report(void *ctx, const char *path, const char *recorded, const char *replayed)
 {
 	struct lane *l = ctx;
 	struct replay *rp = l->rp;
 	struct kt_divergence d = {
-		.event = l->index, .context = l->context,
+		.event = l->index, .context = lane_context(l),
 		.path = path, .recorded = recorded, .replayed = replayed,
 	};
 
@@ -144,6 +185,32 @@ static void report_kexit(void *ctx, const struct kt_kexit_diff_item *k)
 	pthread_mutex_unlock(&rp->lock);
 }
 
+/* The header fields that describe the host (replayer/environment.h). */
+static const uint16_t host_tags[] = {
+	KT_HDR_KERNEL_RELEASE, KT_HDR_KERNEL_VERSION, KT_HDR_CPU_VENDOR, KT_HDR_CPU_SIGNATURE,
+	KT_HDR_API_VERSION, KT_HDR_CAPS, KT_HDR_SUPPORTED_CPUID, KT_HDR_VCPU_MMAP_SIZE,
+	KT_HDR_CPU_MODEL_NAME, KT_HDR_KVM_BACKEND,
+	KT_HDR_KEXITS,  /* last: only with --kernel-exits */
+};
+
+/* Replaying on the host that recorded: every host field byte for byte the
+ * same (and, with kexits, the capture's), nothing to decode. */
+static bool same_host(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+		      bool kexits)
+{
+	size_t n = sizeof(host_tags) / sizeof(host_tags[0]) - (kexits ? 0 : 1);
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t la = 0, lb = 0;
+		const void *fa = kt_tlv_find(a, alen, host_tags[i], &la);
+		const void *fb = kt_tlv_find(b, blen, host_tags[i], &lb);
+
+		if (!fa != !fb || la != lb || (fa && memcmp(fa, fb, la)))
+			return false;
+	}
+	return true;
+}
+
 /* The recorded host against this one (probed once, by kt_replay_open()). */
 static int compare_environment(struct replay *rp, struct kt_reader *r)
 {
@@ -158,12 +225,12 @@ static int compare_environment(struct replay *rp, struct kt_reader *r)
 	/* With --kernel-exits this host's capture belongs to its environment. */
 	if (!ret && rp->o->kexits)
 		ret = kt_kexits_put_header(&here, rp->o->kexits, NULL, NULL);
-	if (!ret) {
+	if (!ret && !same_host(hdr, len, here.data, here.len, rp->o->kexits != NULL)) {
 		kt_sink_reset(&l->rec);
 		kt_sink_reset(&l->rep);
 		decode_header(&l->rec, hdr, len);
 		decode_header(&l->rep, here.data, here.len);
-		snprintf(l->context, sizeof(l->context), "header");
+		set_context(l, "header");
 		l->env = true;
 		ret = kt_sink_diff(&l->rec, &l->rep, NULL, NULL, report_env_header, l, NULL);
 		l->env = false;
@@ -175,15 +242,9 @@ static int compare_environment(struct replay *rp, struct kt_reader *r)
 /* ---- events ---- */
 static void keep_snapshot(struct replay *rp, uint16_t vcpu, const struct rp_result *res)
 {
-	if (vcpu >= GUEST_MAX_VCPUS || !res->run ||
-	    !(res->run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+	if (vcpu >= GUEST_MAX_VCPUS || !res->run)
 		return;
-	rp->snap[vcpu] = (struct kt_snapshot_body){
-		.source = KT_SNAP_SYNC_REGS,
-		.regs = res->run->s.regs.regs,
-		.sregs = res->run->s.regs.sregs,
-	};
-	rp->have_snap[vcpu] = true;
+	rp->snap[vcpu] = res->run->kvm_valid_regs & KVM_SYNC_X86_SREGS ? res->run : NULL;
 }
 
 static void check_exit_reason(struct lane *l, const struct kt_event *ev,
@@ -191,11 +252,13 @@ static void check_exit_reason(struct lane *l, const struct kt_event *ev,
 {
 	struct replay *rp = l->rp;
 	uint32_t was = kt_run_out_reason(ev->out, ev->ioctl->out_len);
-	uint32_t now = res->ret < 0 ? UINT32_MAX : kt_run_out_reason(res->out, res->out_len);
-	const char *a = kvm_exit_reason_name(was), *b = kvm_exit_reason_name(now);
+	uint32_t now = res->ret < 0 ? UINT32_MAX : res->run->exit_reason;
+	const char *a, *b;
 
 	if (ev->ioctl->ret < 0 || was == now)
 		return;
+	a = kvm_exit_reason_name(was);
+	b = kvm_exit_reason_name(now);
 	pthread_mutex_lock(&rp->lock);
 	if (!rp->res->stopped)
 		snprintf(rp->res->stop_reason, sizeof(rp->res->stop_reason),
@@ -203,16 +266,34 @@ static void check_exit_reason(struct lane *l, const struct kt_event *ev,
 			 "the exit sequences no longer line up", l->index, ev->vcpu,
 			 res->ret < 0 ? strerror(res->err) : b ? b : "UNKNOWN", a ? a : "UNKNOWN");
 	rp->res->stopped = true;
+	atomic_store(&rp->stopped, true);
 	pthread_mutex_unlock(&rp->lock);
 }
 
+/* KVM_RUN's out bytes are compared where they lie, in kvm_run: the head
+ * and exit union, then an IO OUT's data. */
+static bool same_run_out(const struct kt_event *ev, const struct rp_result *res)
+{
+	const struct kvm_run *run = res->run;
+	size_t n = res->out_len - sizeof(struct kt_run_out);
+
+	return memcmp(ev->out, run, sizeof(struct kt_run_out)) == 0 &&
+	       (!n || memcmp(ev->out + sizeof(struct kt_run_out),
+			     (const uint8_t *)run + run->io.data_offset, n) == 0);
+}
+
 static bool same_result(const struct kt_event *ev, const struct kt_ioctl_body *mine,
-			const uint8_t *out)
+			const struct rp_result *res)
 {
 	const struct kt_ioctl_body *b = ev->ioctl;
 
-	return b->ret == mine->ret && b->err == mine->err && b->out_len == mine->out_len &&
-	       (!b->out_len || memcmp(ev->out, out, b->out_len) == 0);
+	if (b->ret != mine->ret || b->err != mine->err || b->out_len != mine->out_len)
+		return false;
+	if (!b->out_len)
+		return true;
+	if (res->run)
+		return same_run_out(ev, res);
+	return res->out && memcmp(ev->out, res->out, b->out_len) == 0;
 }
 
 /* Decoding is for explaining differences: called only when there is one. */
@@ -227,15 +308,16 @@ static int compare_events(struct lane *l, const struct kt_event *recorded,
 	return kt_sink_diff(&l->rec, &l->rep, l->rp->o->ignore, NULL, report_event, l, NULL);
 }
 
-/* "vcpu0 KVM_RUN", "vm KVM_CHECK_EXTENSION(KVM_CAP_SYNC_REGS)". */
-static void set_context(struct lane *l, const struct kt_event *ev)
+/* What KVM_RUN left, laid out as the recording lays it out, for decoding. */
+static const uint8_t *run_out_bytes(struct lane *l, const struct rp_result *res)
 {
-	const struct kt_ioctl_body *b = ev->ioctl;
-	const char *name = kvm_ioctl_name(b->request);
-	char fd[KT_FD_NAME_MAX];
+	uint8_t *p;
 
-	kt_fd_name(fd, b->role, ev->vcpu);
-	snprintf(l->context, sizeof(l->context), "%s %s", fd, name ? name : "ioctl");
+	l->scratch.len = 0;
+	if (!(p = kt_buf_reserve(&l->scratch, res->out_len)))
+		return NULL;
+	kt_run_out_fill(res->run, res->out_len - sizeof(struct kt_run_out), p);
+	return p;
 }
 
 static int replay_ioctl(struct lane *l, const struct kt_event *ev)
@@ -249,7 +331,7 @@ static int replay_ioctl(struct lane *l, const struct kt_event *ev)
 	enum kt_env_kind env;
 	int ret = 0;
 
-	set_context(l, ev);
+	set_event(l, ev);
 	if (run && rp->kexits)
 		kt_kexit_replay_before_run(rp->kexits, ev->vcpu);
 	if (run)
@@ -264,59 +346,79 @@ static int replay_ioctl(struct lane *l, const struct kt_event *ev)
 	body.ret = res.ret;
 	body.err = res.err;
 	body.out_len = kt_ioctl_keeps_out(body.request, res.ret) ? res.out_len : 0;
-	mine.ioctl = &body;
-	mine.out = res.out;
-	env = kt_env_request(body.request, body.role);
-	if (env != KT_ENV_IN_HEADER && !same_result(ev, &body, res.out)) {
+	env = run ? KT_ENV_NO : kt_env_request(body.request, body.role);
+	if (env != KT_ENV_IN_HEADER && !same_result(ev, &body, &res)) {
+		mine.ioctl = &body;
+		mine.out = run ? run_out_bytes(l, &res) : res.out;
+		if (!mine.out && body.out_len)
+			return kt_fail(-ENOMEM, "out of memory for a KVM_RUN result");
 		l->env = env == KT_ENV_YES;
 		ret = compare_events(l, ev, &mine);
 		l->env = false;
 	}
 	if (run) {
-		atomic_fetch_add(&rp->exits, 1);
+		atomic_fetch_add_explicit(&rp->exits, 1, memory_order_relaxed);
 		keep_snapshot(rp, ev->vcpu, &res);
 		check_exit_reason(l, ev, &res);
 	}
 	return ret;
 }
 
+/* A snapshot that differs: ours laid out as the recording's, and decoded. */
+static int compare_snapshot(struct lane *l, const struct kt_event *ev, const struct kvm_run *run)
+{
+	struct kt_snapshot_body mine = { .source = KT_SNAP_SYNC_REGS };
+	struct kt_event copy = *ev;
+
+	mine.regs = run->s.regs.regs;
+	mine.sregs = run->s.regs.sregs;
+	copy.body = (const uint8_t *)&mine;
+	copy.len = sizeof(mine);
+	return compare_events(l, ev, &copy);
+}
+
+/* Snapshots taken by GET_REGS/GET_SREGS were compared as those ioctls; a
+ * sync-regs one is compared with kvm_run's regs and sregs in place. */
 static int replay_snapshot(struct lane *l, const struct kt_event *ev)
 {
 	struct replay *rp = l->rp;
 	const struct kt_snapshot_body *s = (const void *)ev->body;
-	struct kt_event mine = *ev;
+	const size_t regs = offsetof(struct kt_snapshot_body, regs);
+	const struct kvm_run *run;
 
-	/* Snapshots taken by GET_REGS/GET_SREGS were compared as those ioctls. */
 	if (ev->len < sizeof(*s) || s->source != KT_SNAP_SYNC_REGS ||
 	    ev->vcpu >= GUEST_MAX_VCPUS)
 		return 0;
-	snprintf(l->context, sizeof(l->context), "vcpu%u snapshot", ev->vcpu);
-	if (!rp->have_snap[ev->vcpu]) {
+	set_event(l, ev);
+	if (!(run = rp->snap[ev->vcpu])) {
 		report(l, "snapshot", "present", NULL);
 		return 0;
 	}
-	mine.body = (const uint8_t *)&rp->snap[ev->vcpu];
-	if (memcmp(ev->body, mine.body, sizeof(*s)) == 0)
+	if (memcmp(ev->body + regs, &run->s.regs.regs, KT_SYNC_REGS_BYTES) == 0)
 		return 0;
-	return compare_events(l, ev, &mine);
+	return compare_snapshot(l, ev, run);
 }
 
 static void replay_digest(struct replay *rp, const struct kt_event *ev)
 {
 	struct kt_digest_body d;
 	struct lane *l = &rp->main;
+	struct kt_page_hasher ph;
+	char context[40];
 
 	if (ev->len < sizeof(d))
 		return;
 	memcpy(&d, ev->body, sizeof(d));
-	snprintf(l->context, sizeof(l->context), "memory digest, slot %u", d.slot);
+	snprintf(context, sizeof(context), "memory digest, slot %u", d.slot);
+	set_context(l, context);
+	kt_page_hasher_init(&ph, d.page_size);
 	for (uint32_t i = 0; i < d.npages && sizeof(d) + (i + 1) * 8ull <= ev->len; i++) {
 		uint64_t gpa = d.gpa + (uint64_t)i * d.page_size, was, now;
 		const uint8_t *page = kt_memslots_ptr(&rp->vm.mem, gpa, d.page_size);
 		char path[64], a[24], b[24];
 
 		memcpy(&was, ev->body + sizeof(d) + i * 8, sizeof(was));
-		now = page ? kt_xxh64(page, d.page_size) : 0;
+		now = page ? kt_page_hash(&ph, page) : 0;
 		if (page && now == was)
 			continue;
 		snprintf(path, sizeof(path), "digest.pages.0x%" PRIx64, gpa);
@@ -332,7 +434,7 @@ static int replay_memwrite(struct replay *rp, const struct kt_event *ev)
 	uint64_t gpa;
 
 	if (ev->len < sizeof(gpa))
-		return kt_fail(KT_E_CORRUPT, "%s: memory write record too short", rp->o->trace);
+		return kt_fail(KT_E_CORRUPT, "memory write record too short");
 	memcpy(&gpa, ev->body, sizeof(gpa));
 	return kt_memslots_write(&rp->vm.mem, gpa, ev->body + sizeof(gpa),
 				 ev->len - sizeof(gpa));
@@ -365,12 +467,16 @@ static int replay_event(struct replay *rp, const struct kt_event *ev)
 
 static bool stopped(struct replay *rp)
 {
-	bool s;
+	return atomic_load_explicit(&rp->stopped, memory_order_relaxed);
+}
 
-	pthread_mutex_lock(&rp->lock);
-	s = rp->res->stopped;
-	pthread_mutex_unlock(&rp->lock);
-	return s;
+/* What went wrong with one event, said with the trace and the event. */
+static int event_failed(struct replay *rp, uint64_t index, int err)
+{
+	char why[400];
+
+	snprintf(why, sizeof(why), "%s", kt_last_error());
+	return kt_fail(err, "%s: event %" PRIu64 ": %s", rp->o->trace, index, why);
 }
 
 /* ---- vCPU lanes ---- */
@@ -386,15 +492,18 @@ static int lane_enter(void *ctx)
 static int lane_work(void *ctx, const struct kt_event *ev, uint64_t index)
 {
 	struct lane *l = ctx;
+	int ret;
 
 	if (stopped(l->rp))
 		return 0;
 	l->index = index;
 	if (ev->type == KT_REC_KEXIT || ev->type == KT_REC_KEXIT_LOST) {
-		kt_kexit_replay_recorded(l->rp->kexits, ev, index);
+		if (l->rp->kexits)
+			kt_kexit_replay_recorded(l->rp->kexits, ev, index);
 		return 0;
 	}
-	return ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
+	ret = ev->type == KT_REC_IOCTL ? replay_ioctl(l, ev) : replay_snapshot(l, ev);
+	return ret ? event_failed(l->rp, index, ret) : 0;
 }
 
 static const struct kt_lane_ops lane_ops = { .enter = lane_enter, .work = lane_work };
@@ -426,6 +535,8 @@ static int stop_lanes(struct replay *rp)
 	return ret;
 }
 
+/* The vCPUs the replay has created (counted once a KVM_CREATE_VCPU has been
+ * replayed, not at every event). */
 static unsigned vcpus_created(const struct replay *rp)
 {
 	unsigned n = 0;
@@ -449,7 +560,7 @@ static int goes_to_lane(struct replay *rp, const struct kt_event *ev)
 	if (!vcpu_event)
 		return 0;
 	if (!rp->lanes && ev->type == KT_REC_IOCTL && ev->ioctl->request == KVM_RUN &&
-	    vcpus_created(rp) > 1 && (ret = start_lanes(rp)))
+	    rp->vcpus > 1 && (ret = start_lanes(rp)))
 		return ret;
 	return rp->lanes != NULL;
 }
@@ -480,7 +591,10 @@ static int run_events(struct replay *rp, struct kt_reader *r)
 			break;
 		if (rp->lanes)
 			kt_lanes_drain(rp->lanes);
-		err = replay_event(rp, &ev);
+		if ((err = replay_event(rp, &ev)))
+			err = event_failed(rp, rp->main.index, err);
+		else if (ev.type == KT_REC_IOCTL && ev.ioctl->request == KVM_CREATE_VCPU)
+			rp->vcpus = vcpus_created(rp);
 	}
 	ret = ret < 0 ? ret : 0;
 	if (rp->lanes) {
@@ -504,6 +618,7 @@ static int setup(struct replay *rp, struct kt_reader *r)
 		return ret;
 	rp_watchdog_enlist(rp->watchdog, &rp->main.watch);
 	rp->main.enlisted = true;
+	/* The trace was checked against the limits by kt_replay_open(). */
 	if ((ret = rp_vm_open(&rp->vm, rp->o->in->kvm_fd)))
 		return ret;
 	rp->out = rp->o->in->out;  /* ours to finish from here */

@@ -14,6 +14,7 @@
 #include "harness/kvm_system.h"
 #include "recorder/host_probe.h"
 #include "recorder/recorder.h"
+#include "replayer/replay_limits.h"
 #include "trace/trace_reader.h"
 
 /* A request replay may issue: one of linux/kvm.h's, which the names table
@@ -41,12 +42,15 @@ static int add_request(struct kt_replay_inputs *in, const char *trace, uint64_t 
 	return 0;
 }
 
-/* One pass through the trace on a dup of its fd, then back to the start.
- * A damaged trace is not refused here: the replay itself stops at the
- * damage and says where, and nothing after it is ever issued. */
+/* One pass through the trace on a dup of its fd, skimming, then back to the
+ * start: its requests, and every event against replay's limits
+ * (replayer/replay_limits.h), so that nothing is issued for a trace that
+ * asks too much.  A damaged trace is not refused here: the replay itself
+ * stops at the damage and says where, and nothing after it is ever issued. */
 static int scan_requests(struct kt_replay_inputs *in, const char *trace)
 {
 	int fd = dup(in->trace_fd), err = 0, ret;
+	struct rp_limits lim = { 0 };
 	struct kt_reader *r;
 	struct kt_event ev;
 
@@ -54,13 +58,19 @@ static int scan_requests(struct kt_replay_inputs *in, const char *trace)
 		return kt_fail(-errno, "%s: %s", trace, strerror(errno));
 	if (!(r = kt_reader_open_fd(fd, &err)))
 		return kt_fail(err, "%s: %s", trace, kt_reader_strerror(err));
-	while ((ret = kt_reader_next(r, &ev)) == 1)
-		if (ev.type == KT_REC_IOCTL &&
-		    (ret = add_request(in, trace, kt_reader_index(r) - 1, ev.ioctl->request)))
-			break;
+	kt_reader_skim(r);
+	ret = rp_check_header(r, trace);
+	while (!ret && kt_reader_next(r, &ev) == 1) {
+		uint64_t index = kt_reader_index(r) - 1;
+
+		if (ev.type == KT_REC_IOCTL)
+			ret = add_request(in, trace, index, ev.ioctl->request);
+		if (!ret)
+			ret = rp_check_event(&lim, trace, index, &ev);
+	}
+	/* The reader's own errors (its end, damage) end the loop with ret 0:
+	 * the replay reports them where it gets to them. */
 	kt_reader_close(r);
-	if (ret < 0 && ret != -EPERM && ret != -E2BIG)
-		ret = 0;  /* the reader's own errors: reported by the replay */
 	if (!ret && lseek(in->trace_fd, 0, SEEK_SET) < 0)
 		ret = kt_fail(-errno, "%s: %s", trace, strerror(errno));
 	return ret;

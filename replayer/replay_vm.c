@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "harness/kvm_system.h"
+#include "replayer/replay_limits.h"
 #include "trace/run_bytes.h"
 
 static uint8_t *scratch_space(struct kt_buf *b, size_t len)
@@ -58,10 +59,29 @@ static uint64_t int_arg(const struct rp_call *c)
 	return v;
 }
 
+/* Guest memory mapped in all slots but one. */
+static uint64_t mapped_besides(const struct rp_vm *vm, uint32_t slot)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < KT_MAX_SLOTS; i++)
+		if (i != slot && vm->mem.slot[i].used)
+			total += vm->mem.slot[i].size;
+	return total;
+}
+
 /* The recorded region names the recorder's memory; ours replaces it. */
 static int swap_region(struct rp_vm *vm, struct kvm_userspace_memory_region *r)
 {
-	int ret = kt_memslot_map(&vm->mem, r->slot, r->guest_phys_addr, r->memory_size);
+	int ret;
+
+	if (r->slot < KT_MAX_SLOTS && (r->memory_size > RP_MAX_GUEST_MEM ||
+				       mapped_besides(vm, r->slot) + r->memory_size >
+				       RP_MAX_GUEST_MEM))
+		return kt_fail(KT_E_LIMIT, "memory slot %u of %llu MiB: more than the %llu MiB "
+			       "of guest memory replay maps", r->slot,
+			       (unsigned long long)(r->memory_size >> 20), RP_MAX_GUEST_MEM >> 20);
+	ret = kt_memslot_map(&vm->mem, r->slot, r->guest_phys_addr, r->memory_size);
 
 	if (ret)
 		return ret;
@@ -135,37 +155,36 @@ static int prepare_run(struct kvm_handle *h, const struct rp_call *c)
 	return 0;
 }
 
-/* What KVM_RUN left, laid out as the recorder lays it out. */
-static int collect_run_out(const struct kvm_handle *h, struct kt_buf *scratch,
-			   struct rp_result *res)
+/* What KVM_RUN left stays in kvm_run: its length, laid out as the
+ * recorder lays it out (trace/run_bytes.h). */
+static void run_result(const struct kvm_handle *h, struct rp_result *res)
 {
-	size_t n = kt_run_out_data_len(h->run, h->run_size);
-	uint8_t *p = scratch_space(scratch, sizeof(struct kt_run_out) + n);
-
-	if (!p)
-		return kt_fail(-ENOMEM, "out of memory for a KVM_RUN result");
-	kt_run_out_fill(h->run, n, p);
-	res->out = p;
-	res->out_len = (uint32_t)(sizeof(struct kt_run_out) + n);
+	res->out = NULL;
+	res->out_len = (uint32_t)(sizeof(struct kt_run_out) +
+				  kt_run_out_data_len(h->run, h->run_size));
 	res->run = h->run;
-	return 0;
 }
 
-/* The argument as the recording passed it; the out part zeroed. */
+/* The argument as the recording passed it, the rest zeroed, in a buffer
+ * as large as anything the kernel may read or write there (a count in the
+ * struct, _IOC_SIZE), which the limits bound. */
 static int build_arg(struct rp_vm *vm, const struct rp_call *c, struct kt_buf *scratch,
 		     void **arg)
 {
 	uint32_t req = c->b->request;
-	size_t len = c->b->in_len > c->b->out_len ? c->b->in_len : c->b->out_len;
+	uint64_t len = rp_arg_bytes(c->b, c->in);
 	uint8_t *p;
 
 	if (_IOC_DIR(req) == _IOC_NONE) {
 		*arg = (void *)(uintptr_t)int_arg(c);
 		return 0;
 	}
-	if (!(p = scratch_space(scratch, len ? len : 1)))
+	if (len > KT_MAX_IOCTL_BYTES)
+		return kt_fail(KT_E_LIMIT, "an ioctl argument of %llu bytes (at most %u)",
+			       (unsigned long long)len, KT_MAX_IOCTL_BYTES);
+	if (!(p = scratch_space(scratch, len ? (size_t)len : 1)))
 		return kt_fail(-ENOMEM, "out of memory for an ioctl argument");
-	memset(p, 0, len);
+	memset(p, 0, (size_t)len);
 	memcpy(p, c->in, c->b->in_len);
 	*arg = p;
 	if (req == KVM_SET_USER_MEMORY_REGION &&
@@ -187,7 +206,7 @@ static int issue(struct rp_vm *vm, struct kvm_handle *h, const struct rp_call *c
 	ret = kvm_ioctl_raw(h, req, arg);
 	*res = (struct rp_result){ .ret = ret < 0 ? -1 : ret, .err = ret < 0 ? (int)-ret : 0 };
 	if (req == KVM_RUN)
-		err = collect_run_out(h, scratch, res);
+		run_result(h, res);
 	else if (ret >= 0 && (_IOC_DIR(req) & _IOC_READ)) {
 		res->out = arg;
 		res->out_len = (uint32_t)kvm_ioctl_arg_size(req, arg);

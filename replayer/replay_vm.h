@@ -31,7 +31,9 @@ struct rp_call {
 };
 
 /* What the same ioctl did here.  out lies in the caller's scratch buffer,
- * valid until its next call. */
+ * valid until its next call; for KVM_RUN it is NULL: the out bytes
+ * (out_len of them, laid out as trace/run_bytes.h says) are still in run,
+ * where replay compares them without a copy. */
 struct rp_result {
 	long ret;       /* the ioctl's result: >= 0, or -1 with err */
 	int err;

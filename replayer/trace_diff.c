@@ -17,15 +17,29 @@
 #include "trace/run_bytes.h"
 #include "trace/trace_reader.h"
 
-/* Events are kept as raw records while the aligner needs them (struct
- * kt_event_copy) and decoded only when they have to be: most aligned pairs
- * are byte-identical. */
-typedef struct kt_event_copy item_t;
+/* What diff keeps of an event while the aligner needs it: where it lies,
+ * its hash (trace/event.h), and what names it or keys its alignment; never
+ * its body.  So memory is bounded by the window, whatever the trace, and an
+ * aligned pair whose hashes agree is equal without a byte compared.  The
+ * two events of a pair that differ are read again, at their positions, by
+ * a second reader of each trace (its "explainer"), and only then decoded. */
+struct item {
+	uint64_t index;
+	struct kt_pos pos;
+	uint64_t hash;
+	uint64_t t_start, dur;   /* IOCTL clocks: not in the hash */
+	uint32_t len, request, reason;
+	uint16_t vcpu;
+	uint8_t type, role;
+};
 
 struct side {
 	struct kt_reader *r;
+	struct kt_reader *explain;  /* a clone of r, made when first needed */
 	const char *path;
 	int error;
+	struct item *ring;          /* the items alive, first in first out */
+	size_t cap, head, count;
 	struct kt_kexit_diff *kexits;  /* takes the KEXIT records */
 	int which;                     /* 0 old, 1 new */
 };
@@ -33,8 +47,10 @@ struct side {
 struct differ {
 	const struct kt_diff_opts *o;
 	struct kt_diff_result *res;
-	item_t *cur_old, *cur_new;
-	struct kt_sink a, b;
+	struct side *a, *b;
+	struct item *cur_old, *cur_new;
+	const struct kt_event *ev_old;  /* cur_old read again, for field reports */
+	struct kt_sink sa, sb;
 	bool event_changed;
 	bool env;          /* the pair compared restates the host */
 	bool skip_clocks;  /* the ioctl clocks are ignored: compare around them */
@@ -44,11 +60,6 @@ struct differ {
 	uint64_t kexit_event[2];  /* the events of the last kernel-exit difference */
 };
 
-static struct kt_event item_event(const item_t *it)
-{
-	return kt_event_copy_view(it);
-}
-
 static uint32_t exit_reason(const struct kt_event *ev)
 {
 	return ev->ioctl->request == KVM_RUN ?
@@ -57,13 +68,11 @@ static uint32_t exit_reason(const struct kt_event *ev)
 
 /* What must match for two events to align: kind, vCPU, request, exit
  * reason and, for IO, the port and direction. */
-static uint64_t event_key(const struct kt_event *ev)
+static uint64_t event_key(const struct kt_event *ev, uint32_t reason)
 {
 	uint64_t k = (uint64_t)ev->type << 56 | (uint64_t)ev->vcpu << 40;
 
 	if (ev->type == KT_REC_IOCTL) {
-		uint32_t reason = exit_reason(ev);
-
 		k ^= (uint64_t)ev->ioctl->request * 0x9e3779b97f4a7c15ull ^ reason;
 		if (reason == KVM_EXIT_IO) {
 			struct kvm_run run;
@@ -75,51 +84,42 @@ static uint64_t event_key(const struct kt_event *ev)
 	return k;
 }
 
-static void describe(const struct kt_event *ev, char *buf, size_t size)
+/* "vcpu0 ioctl(KVM_RUN) -> IO", "snapshot vcpu0": from the item alone. */
+static const char *item_context(struct differ *d, const struct item *it)
 {
 	const char *name, *reason;
 	char fd[KT_FD_NAME_MAX];
 
-	if (ev->type != KT_REC_IOCTL) {
-		snprintf(buf, size, "%s vcpu%u", kt_event_type_name(ev->type), ev->vcpu);
-		return;
+	if (it->type != KT_REC_IOCTL) {
+		snprintf(d->context, sizeof(d->context), "%s vcpu%u",
+			 kt_event_type_name(it->type), it->vcpu);
+		return d->context;
 	}
-	name = kvm_ioctl_name(ev->ioctl->request);
-	kt_fd_name(fd, ev->ioctl->role, ev->vcpu);
-	if (ev->ioctl->request != KVM_RUN) {
-		snprintf(buf, size, "%s ioctl(%s)", fd, name ? name : "?");
-		return;
+	name = kvm_ioctl_name(it->request);
+	kt_fd_name(fd, it->role, it->vcpu);
+	if (it->request != KVM_RUN) {
+		snprintf(d->context, sizeof(d->context), "%s ioctl(%s)", fd, name ? name : "?");
+		return d->context;
 	}
-	reason = kvm_exit_reason_name(exit_reason(ev));
-	snprintf(buf, size, "%s ioctl(KVM_RUN) -> %s", fd, reason ? reason : "?");
-}
-
-static const char *item_context(struct differ *d, const item_t *it)
-{
-	struct kt_event ev = item_event(it);
-
-	describe(&ev, d->context, sizeof(d->context));
+	reason = kvm_exit_reason_name(it->reason);
+	snprintf(d->context, sizeof(d->context), "%s ioctl(KVM_RUN) -> %s", fd,
+		 reason ? reason : "?");
 	return d->context;
 }
 
-static bool raw_equal(const struct differ *d, const item_t *a, const item_t *b)
+static struct item *ring_push(struct side *s)
 {
-	const size_t clocks = offsetof(struct kt_ioctl_body, t_start_ns);
-	const size_t after = offsetof(struct kt_ioctl_body, dur_ns) + 8;
+	struct item *it = &s->ring[(s->head + s->count) % s->cap];
 
-	if (a->type != b->type || a->vcpu != b->vcpu || a->len != b->len)
-		return false;
-	if (a->type != KT_REC_IOCTL || !d->skip_clocks || a->len < after)
-		return memcmp(a->body, b->body, a->len) == 0;
-	return memcmp(a->body, b->body, clocks) == 0 &&
-	       memcmp(a->body + after, b->body + after, a->len - after) == 0;
+	s->count++;
+	return it;
 }
 
-static int side_next(void *ctx, uint64_t *key, void **item)
+static int side_next(void *ctx, uint64_t *key, void **out)
 {
 	struct side *s = ctx;
 	struct kt_event ev;
-	item_t *it;
+	struct item *it;
 	int ret;
 
 	/* In-kernel exits are compared with their KVM_RUN, not aligned. */
@@ -130,36 +130,54 @@ static int side_next(void *ctx, uint64_t *key, void **item)
 		s->error = ret;
 		return ret;
 	}
-	if (!(it = kt_event_copy(&ev, kt_reader_index(s->r) - 1)))
-		return -ENOMEM;
-	*key = event_key(&ev);
-	*item = it;
+	if (s->count == s->cap)
+		return -ENOMEM;  /* never: the aligner holds at most its window */
+	it = ring_push(s);
+	*it = (struct item){ .index = kt_reader_index(s->r) - 1, .pos = kt_reader_pos(s->r),
+			     .hash = ev.hash, .len = ev.len, .vcpu = ev.vcpu, .type = ev.type };
+	if (ev.type == KT_REC_IOCTL) {
+		it->request = ev.ioctl->request;
+		it->role = ev.ioctl->role;
+		it->reason = exit_reason(&ev);
+		it->t_start = ev.ioctl->t_start_ns;
+		it->dur = ev.ioctl->dur_ns;
+	}
+	*key = event_key(&ev, it->reason);
+	*out = it;
 	return 1;
 }
 
 static void side_release(void *ctx, void *item)
 {
-	(void)ctx;
-	free(item);
+	struct side *s = ctx;
+
+	(void)item;  /* the aligner gives items back in the order it took them */
+	s->head = (s->head + 1) % s->cap;
+	s->count--;
 }
 
-static void decode_item(struct kt_sink *s, const item_t *it)
+/* The event of an item, read again by the side's explainer. */
+static int explain(struct side *s, const struct item *it, struct kt_event *ev)
 {
-	struct kt_event ev = item_event(it);
+	int ret;
 
-	kt_sink_reset(s);
-	decode_event(s, &ev);
+	if (!s->explain && !(s->explain = kt_reader_clone(s->r)))
+		return kt_fail(-ENOMEM, "out of memory");
+	ret = kt_reader_goto(s->explain, &it->pos, ev);
+	if (ret == 1)
+		return 0;
+	return kt_fail(ret < 0 ? ret : KT_E_CORRUPT, "%s: %s reading event %" PRIu64 " again",
+		       s->path, kt_reader_strerror(ret < 0 ? ret : KT_E_CORRUPT), it->index);
 }
 
 static void field_report(void *ctx, const char *path, const char *a, const char *b)
 {
 	struct differ *d = ctx;
-	struct kt_event ev = item_event(d->cur_old);
 	char buf[96];
 	struct kt_diff_item di = {
 		.kind = d->env ? KT_DIFF_ENV : KT_DIFF_FIELD, .old_index = d->cur_old->index,
 		.new_index = d->cur_new->index, .context = item_context(d, d->cur_old),
-		.path = d->env ? kt_env_path(&ev, path, buf, sizeof(buf)) : path,
+		.path = d->env ? kt_env_path(d->ev_old, path, buf, sizeof(buf)) : path,
 		.old_value = a, .new_value = b,
 	};
 
@@ -176,28 +194,39 @@ static void field_report(void *ctx, const char *path, const char *a, const char 
 }
 
 /* The environment rule (replayer/environment.h) for an aligned pair. */
-static enum kt_env_kind pair_env(const item_t *it)
+static enum kt_env_kind pair_env(const struct item *it)
 {
-	struct kt_event ev = item_event(it);
-
-	return ev.type == KT_REC_IOCTL ? kt_env_request(ev.ioctl->request, ev.ioctl->role) :
-					 KT_ENV_NO;
+	return it->type == KT_REC_IOCTL ? kt_env_request(it->request, it->role) : KT_ENV_NO;
 }
 
-static int compare_pair(struct differ *d, item_t *oi, item_t *ni)
+static bool same(const struct differ *d, const struct item *a, const struct item *b)
 {
+	if (a->type != b->type || a->vcpu != b->vcpu || a->len != b->len || a->hash != b->hash)
+		return false;
+	return a->type != KT_REC_IOCTL || d->skip_clocks ||
+	       (a->t_start == b->t_start && a->dur == b->dur);
+}
+
+static int compare_pair(struct differ *d, struct item *oi, struct item *ni)
+{
+	struct kt_event eo, en;
 	enum kt_env_kind env;
 	int ret;
 
-	if (raw_equal(d, oi, ni) || (env = pair_env(oi)) == KT_ENV_IN_HEADER)
+	if (same(d, oi, ni) || (env = pair_env(oi)) == KT_ENV_IN_HEADER)
 		return 0;
+	if ((ret = explain(d->a, oi, &eo)) || (ret = explain(d->b, ni, &en)))
+		return ret;
 	d->cur_old = oi;
 	d->cur_new = ni;
+	d->ev_old = &eo;
 	d->event_changed = false;
 	d->env = env == KT_ENV_YES;
-	decode_item(&d->a, oi);
-	decode_item(&d->b, ni);
-	ret = kt_sink_diff(&d->a, &d->b, d->o->ignore, d->o->only, field_report, d, NULL);
+	kt_sink_reset(&d->sa);
+	kt_sink_reset(&d->sb);
+	decode_event(&d->sa, &eo);
+	decode_event(&d->sb, &en);
+	ret = kt_sink_diff(&d->sa, &d->sb, d->o->ignore, d->o->only, field_report, d, NULL);
 	d->res->changed_events += d->event_changed;
 	return ret;
 }
@@ -207,17 +236,17 @@ static int on_op(void *ctx, enum kt_align_op op, void *a, void *b, uint64_t ai, 
 	struct differ *d = ctx;
 	struct kt_diff_item di = { .old_index = ai, .new_index = bi };
 
-	kt_kexit_diff_op(d->kexits, a ? ((item_t *)a)->index : KT_KEXIT_NO_EVENT,
-			 b ? ((item_t *)b)->index : KT_KEXIT_NO_EVENT);
+	kt_kexit_diff_op(d->kexits, a ? ((struct item *)a)->index : KT_KEXIT_NO_EVENT,
+			 b ? ((struct item *)b)->index : KT_KEXIT_NO_EVENT);
 	if (op == KT_ALIGN_EQUAL)
 		return compare_pair(d, a, b);
 	di.kind = op == KT_ALIGN_DELETE ? KT_DIFF_DELETED : KT_DIFF_INSERTED;
 	di.context = item_context(d, op == KT_ALIGN_DELETE ? a : b);
 	if (op == KT_ALIGN_DELETE) {
-		di.old_index = ((item_t *)a)->index;
+		di.old_index = ((struct item *)a)->index;
 		d->res->deleted++;
 	} else {
-		di.new_index = ((item_t *)b)->index;
+		di.new_index = ((struct item *)b)->index;
 		d->res->inserted++;
 	}
 	d->o->report(d->o->ctx, &di);
@@ -271,13 +300,16 @@ static int diff_headers(struct differ *d, struct side *a, struct side *b)
 	size_t la, lb;
 	const uint8_t *ha = kt_reader_header(a->r, &la), *hb = kt_reader_header(b->r, &lb);
 
-	kt_sink_reset(&d->a);
-	kt_sink_reset(&d->b);
-	decode_header(&d->a, ha, la);
-	decode_header(&d->b, hb, lb);
-	return kt_sink_diff(&d->a, &d->b, NULL, NULL, header_report, d, NULL);
+	kt_sink_reset(&d->sa);
+	kt_sink_reset(&d->sb);
+	decode_header(&d->sa, ha, la);
+	decode_header(&d->sb, hb, lb);
+	return kt_sink_diff(&d->sa, &d->sb, NULL, NULL, header_report, d, NULL);
 }
 
+#define WINDOW 4096
+
+/* fd >= 0: the trace is open already (and the reader owns fd from here). */
 static int open_side(struct side *s, const char *path, int fd)
 {
 	int err = 0;
@@ -286,21 +318,34 @@ static int open_side(struct side *s, const char *path, int fd)
 	s->r = fd >= 0 ? kt_reader_open_fd(fd, &err) : kt_reader_open(path, &err);
 	if (!s->r && fd < 0 && (err == -EINVAL || err == -EISDIR))
 		return err;  /* not a regular file: the message names it already */
-	return s->r ? 0 : kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
+	if (!s->r)
+		return kt_fail(err, "%s: %s", path, kt_reader_strerror(err));
+	s->cap = WINDOW + 4;
+	if (!(s->ring = calloc(s->cap, sizeof(*s->ring))))
+		return kt_fail(-ENOMEM, "out of memory");
+	kt_reader_want_hashes(s->r);
+	return 0;
+}
+
+static void close_side(struct side *s)
+{
+	kt_reader_close(s->explain);
+	kt_reader_close(s->r);
+	free(s->ring);
 }
 
 int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 {
 	struct side a = { 0 }, b = { 0 };
-	struct differ d = { .o = o, .res = res };
+	struct differ d = { .o = o, .res = res, .a = &a, .b = &b };
 	struct kt_align_src sa = { side_next, side_release, &a };
 	struct kt_align_src sb = { side_next, side_release, &b };
-	struct kt_align_opts ao = { .window = 4096, .max_d = 256 };
+	struct kt_align_opts ao = { .window = WINDOW, .max_d = 256 };
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	kt_sink_flat(&d.a);
-	kt_sink_flat(&d.b);
+	kt_sink_flat(&d.sa);
+	kt_sink_flat(&d.sb);
 	d.skip_clocks = kt_pathset_match(o->ignore, "ioctl.t_start_ns") &&
 			kt_pathset_match(o->ignore, "ioctl.dur_ns");
 	ret = open_side(&a, o->old_path, o->have_fds ? o->old_fd : -1);
@@ -313,7 +358,7 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	d.kexits = kt_kexit_diff_new(kt_reader_hdr(a.r), kt_reader_hdr(b.r), o->ignore,
 				     o->only, kexit_report, &d);
 	if (!d.kexits) {
-		ret = -ENOMEM;
+		ret = kt_fail(-ENOMEM, "out of memory comparing in-kernel exits");
 		goto out;
 	}
 	a.kexits = b.kexits = d.kexits;
@@ -325,18 +370,18 @@ int kt_trace_diff(const struct kt_diff_opts *o, struct kt_diff_result *res)
 	if (ret >= 0)
 		kt_kexit_diff_finish(d.kexits, (const uint64_t[2]){ res->old_events - 1,
 								    res->new_events - 1 });
-	if (ret < 0) {
+	if (ret < 0 && (a.error < 0 || b.error < 0)) {
 		struct side *bad = a.error < 0 ? &a : &b;
 
 		ret = kt_fail(ret, "%s: %s after event %" PRIu64, bad->path,
 			      kt_reader_strerror(ret), kt_reader_index(bad->r));
 	}
 out:
-	kt_reader_close(a.r);
-	kt_reader_close(b.r);
+	close_side(&a);
+	close_side(&b);
 	kt_kexit_diff_free(d.kexits);
 	kt_env_seen_free(&d.env_seen);
-	kt_sink_free(&d.a);
-	kt_sink_free(&d.b);
+	kt_sink_free(&d.sa);
+	kt_sink_free(&d.sb);
 	return ret;
 }

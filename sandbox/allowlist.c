@@ -51,6 +51,10 @@ static const struct kt_sb_rule base[] = {
 /* Reading a trace already open (show, diff, replay). */
 static const struct kt_sb_rule reader[] = {
 	ANY("read"),
+	/* trace/trace_reader.c reads at positions: the reader and its clones
+	 * (diff's second look at a differing pair, replay's check) share one
+	 * fd and never move its offset. */
+	ANY("pread64"),
 };
 
 /* run, record and replay start threads after setup: the vCPU threads, the

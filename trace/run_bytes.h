@@ -8,6 +8,9 @@
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "trace/trace_format.h"
 
 /* Where the data userspace supplies for the current exit lives (an IO IN's
  * size * count bytes, an MMIO read's len bytes), or NULL for any other exit
@@ -15,10 +18,24 @@
 uint8_t *kt_run_completion(struct kvm_run *run, size_t run_size, uint32_t *len);
 
 /* The IO OUT data bytes that follow kt_run_out for the current exit (0 for
- * any other exit or data outside the mapping). */
-size_t kt_run_out_data_len(const struct kvm_run *run, size_t run_size);
-/* kt_run_out then data_len bytes of OUT data into dst. */
+ * any other exit or data outside the mapping).  Inline, with the fill
+ * below: both run at every exit the recorder and the replayer see. */
+static inline size_t kt_run_out_data_len(const struct kvm_run *run, size_t run_size)
+{
+	uint64_t n;
+
+	if (run->exit_reason != KVM_EXIT_IO || run->io.direction != KVM_EXIT_IO_OUT)
+		return 0;
+	n = (uint64_t)run->io.size * run->io.count;
+	return run->io.data_offset + n <= run_size ? (size_t)n : 0;
+}
+
+/* kt_run_out then data_len bytes of OUT data into dst.  The recorder's
+ * copies at every exit are 32 bytes a move where the CPU has AVX2. */
 void kt_run_out_fill(const struct kvm_run *run, size_t data_len, uint8_t *dst);
+/* kvm_run.s.regs' kvm_regs and kvm_sregs, which lie together, into dst. */
+#define KT_SYNC_REGS_BYTES (sizeof(struct kvm_regs) + sizeof(struct kvm_sregs))
+void kt_sync_regs_copy(const struct kvm_run *run, uint8_t *dst);
 
 /* Whether an ioctl's record keeps out bytes: KVM_RUN always (kvm_run is
  * shared memory, and what KVM left there after -EINTR is part of the

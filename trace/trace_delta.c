@@ -23,27 +23,15 @@ static const size_t clock_off[] = {
 	offsetof(struct kt_ioctl_body, dur_ns),
 };
 
-static void clocks(uint8_t *p, const uint8_t *plain, const uint8_t *prev, bool encode)
+static void clocks(uint8_t *p, const uint8_t *stored, const uint8_t *prev)
 {
 	for (size_t i = 0; i < sizeof(clock_off) / sizeof(clock_off[0]); i++) {
 		uint64_t v, before;
 
-		memcpy(&v, plain + clock_off[i], sizeof(v));
+		memcpy(&v, stored + clock_off[i], sizeof(v));
 		memcpy(&before, prev + clock_off[i], sizeof(before));
-		v = encode ? v - before : v + before;
+		v += before;
 		memcpy(p + clock_off[i], &v, sizeof(v));
-	}
-}
-
-/* Plain restrict loops so the compiler vectorises them: this is most of
- * what the flusher and the reader spend per byte. */
-static void xor_swap(uint8_t *restrict p, uint8_t *restrict prev, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t plain = p[i];
-
-		p[i] = plain ^ prev[i];
-		prev[i] = plain;
 	}
 }
 
@@ -51,39 +39,6 @@ static void xor_in(uint8_t *restrict p, const uint8_t *restrict prev, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] ^= prev[i];
-}
-
-/* p (plain) becomes its delta against the slot, the slot remembers p. */
-static int delta_encode(struct kt_xor_slot *s, uint8_t *p, size_t len, bool fixed)
-{
-	size_t n = len < s->len ? len : s->len;
-	uint8_t plain[sizeof(struct kt_ioctl_body)];
-
-	if (fixed && n == sizeof(plain)) {
-		memcpy(plain, p, sizeof(plain));
-		xor_in(p, s->prev, n);
-		clocks(p, plain, s->prev, true);
-		memcpy(s->prev, plain, sizeof(plain));
-		s->len = sizeof(plain);
-		return 0;
-	}
-	if (len <= s->cap) {
-		xor_swap(p, s->prev, n);
-		memcpy(s->prev + n, p + n, len - n);
-		s->len = len;
-		return 0;
-	}
-	/* The part outgrew the slot (rare): remember a plain copy. */
-	uint8_t *copy = malloc(len);
-	int ret;
-
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, p, len);
-	xor_in(p, s->prev, n);
-	ret = kt_xor_remember(s, copy, len);
-	free(copy);
-	return ret;
 }
 
 static int delta_decode(struct kt_xor_slot *s, uint8_t *p, size_t len, bool fixed)
@@ -95,26 +50,9 @@ static int delta_decode(struct kt_xor_slot *s, uint8_t *p, size_t len, bool fixe
 
 		memcpy(stored, p, sizeof(stored));
 		xor_in(p, s->prev, n);
-		clocks(p, stored, s->prev, false);
+		clocks(p, stored, s->prev);
 	} else {
 		xor_in(p, s->prev, n);
-	}
-	return kt_xor_remember(s, p, len);
-}
-
-/* One part: XOR it against its key's predecessor if the frame has one,
- * else remember it plain.  *xored tells which happened. */
-static int part_encode(struct kt_xor_table *t, uint64_t key, uint8_t *p, size_t len,
-		       bool fixed, bool *xored)
-{
-	int had_prev;
-	struct kt_xor_slot *s = kt_xor_lookup(t, key, &had_prev);
-
-	if (!s)
-		return 0;  /* table full: the part stays plain, on both sides */
-	if (had_prev) {
-		*xored = true;
-		return delta_encode(s, p, len, fixed);
 	}
 	return kt_xor_remember(s, p, len);
 }
@@ -144,32 +82,6 @@ static void ioctl_lengths(const uint8_t *body, uint32_t *request, uint64_t *in_l
 	*request = b.request;
 	*in_len = b.in_len;
 	*out_len = b.out_len;
-}
-
-int kt_delta_encode(struct kt_xor_table *t, struct kt_rec_hdr *h, uint8_t *body)
-{
-	const size_t fixed = sizeof(struct kt_ioctl_body);
-	uint64_t key = kt_xor_key(h->type, h->vcpu), in_len, out_len;
-	bool xored = false;
-	uint32_t request;
-	int ret;
-
-	if (h->type != KT_REC_IOCTL || h->len < fixed) {
-		ret = part_encode(t, key, body, h->len, false, &xored);
-	} else {
-		/* Read the lengths before the fixed part turns into a delta. */
-		ioctl_lengths(body, &request, &in_len, &out_len);
-		if (fixed + in_len + out_len != h->len)
-			return -EINVAL;
-		if (!(ret = part_encode(t, key, body, fixed, true, &xored)) &&
-		    !(ret = part_encode(t, part_key(h->vcpu, request, PART_IN),
-					body + fixed, in_len, false, &xored)))
-			ret = part_encode(t, part_key(h->vcpu, request, PART_OUT),
-					  body + fixed + in_len, out_len, false, &xored);
-	}
-	if (xored)
-		h->flags |= KT_RF_XOR;
-	return ret;
 }
 
 int kt_delta_decode(struct kt_xor_table *t, const struct kt_rec_hdr *h, uint8_t *body)

@@ -1,6 +1,6 @@
-/* The KT_RF_XOR delta of one record (trace/trace_format.h), shared by
- * the writer (encode) and the reader (decode) so both keep the same keys in
- * the same order.  A record is cut into parts, each with its own key:
+/* The KT_RF_XOR delta of one version 1 record (trace/trace_format.h),
+ * undone by the reader with the keys the version 1 writer kept, in the same
+ * order.  A record is cut into parts, each with its own key:
  *   KT_REC_IOCTL: the fixed struct kt_ioctl_body (key: type + vcpu), then
  *                 the in bytes and the out bytes (keys: vcpu + request + which)
  *   any other:    the whole body (key: type + vcpu)
@@ -13,10 +13,6 @@
 
 #include "trace/trace_format.h"
 #include "trace/xor_keys.h"
-
-/* In place: body (plain) becomes the stored form and h->flags gets
- * KT_RF_XOR when some part had a predecessor.  0 or -ENOMEM. */
-int kt_delta_encode(struct kt_xor_table *t, struct kt_rec_hdr *h, uint8_t *body);
 
 /* In place: body (stored form) becomes plain.  0, -ENOMEM, or KT_E_CORRUPT
  * for an ioctl whose lengths disagree with its record or a delta flag with

@@ -3,9 +3,11 @@
  * printer, replayer and differ all use these definitions and nothing else.
  *
  * A trace file is a sequence of independent zstd frames, each with zstd's
- * content checksum.  Decompressed and concatenated they form a stream of
- * records; a record never spans two frames.  The stream opens with
- * struct kt_file_magic, then a KT_REC_HEADER record, then events.
+ * content checksum and content size.  The first frame holds
+ * struct kt_file_magic and the KT_REC_HEADER record; every later frame holds
+ * events: in version 2 an event frame (struct kt_frame_head, below), in
+ * version 1 (still read) a run of records with KT_RF_XOR deltas.  A record
+ * never spans two frames and every frame decodes on its own.
  *
  * Every multi-byte field is little-endian (the x86 host's order; the
  * structs are written as they lie in memory).
@@ -19,8 +21,10 @@
 
 #include "common/kt_types.h"
 
-#define KT_FORMAT_MAJOR 1
-#define KT_FORMAT_MINOR 2
+#define KT_FORMAT_MAJOR 2
+#define KT_FORMAT_MINOR 0
+/* The oldest major version this build reads (1.0 and 1.1: traces/). */
+#define KT_FORMAT_OLDEST_MAJOR 1
 #define KT_MAGIC "KVMTRACE"  /* 8 bytes, no NUL */
 
 struct kt_file_magic {
@@ -53,23 +57,18 @@ enum kt_rec_type {
 	KT_REC_KEXIT_LOST = 8, /* body: struct kt_kexit_lost_body (1.2) */
 };
 
-/* With KT_RF_XOR the record's body is a delta against earlier records of
- * the same frame.  The body is cut into parts, each with a key:
+/* Version 1 only (read, never written): with KT_RF_XOR the record's body
+ * is a delta against earlier records of the same frame.  The body is cut
+ * into parts, each with a key:
  *   KT_REC_IOCTL: the fixed struct kt_ioctl_body    key: type + vcpu
  *                 the in bytes                       key: vcpu + request + "in"
  *                 the out bytes                      key: vcpu + request + "out"
  *   other types:  the whole body                     key: type + vcpu
- * (a reader undoes the fixed part first and so learns the request, in_len
- * and out_len before it needs them).  Each part that has a predecessor of
- * its key in the frame is XORed with it over the shorter of the two
- * lengths, the rest of the part stored as is; in the fixed ioctl part the
- * two clocks (t_start_ns, dur_ns) are instead stored as the difference
- * from the predecessor's (mod 2^64).  KT_RF_XOR is set when at least one
- * part is a delta; without it every part is plain.  Every part's plain
- * value becomes its key's predecessor.  Keys are kept per frame (64 at
- * most; parts with further keys stay plain), so frames decode
- * independently.  Repetitive exits become runs of zeros that zstd squeezes
- * to almost nothing.  trace/trace_delta.c is the code. */
+ * Each part with a predecessor of its key in the frame is XORed with it
+ * over the shorter of the two lengths, the rest stored as is; in the fixed
+ * ioctl part the two clocks are the difference from the predecessor's
+ * (mod 2^64).  Keys are kept per frame (64 at most).  trace/trace_delta.c
+ * is the code. */
 #define KT_RF_XOR 0x01
 
 /* Maximum decompressed size of one frame; the writer ends frames earlier. */
@@ -77,6 +76,92 @@ enum kt_rec_type {
 /* The writer ends a frame after this many records or this much time. */
 #define KT_FRAME_MAX_RECORDS 4096
 #define KT_FRAME_MAX_NS 100000000ull
+
+/* ---- Version 2 event frames ------------------------------------------
+ * A frame is a head, then six streams, each padded with zeros to a multiple
+ * of 8 bytes; every stream is read in order, record by record.  Splitting
+ * a frame into streams is what lets zstd squeeze it: the structure of a
+ * repetitive run (ops, change lists, word deltas) becomes long matches, and
+ * the clocks, the only real noise, sit together as literals.
+ *
+ * Each record has one op byte.  Records of the same kind (key: record type,
+ * vCPU and, for IOCTL, the request) share a slot of the frame; the first
+ * record of a slot in a frame is stored plain (KT_OP_KEY), and every later
+ * one as a sparse word delta against the slot's previous record: the body
+ * is cut into 8-byte words (each part's last word short when its length is
+ * not a multiple of 8, its missing bytes zero) and numbered through the
+ * parts (IOCTL: the fixed struct kt_ioctl_body's first KT_IOCTL_DELTA_WORDS
+ * words, then the in bytes', then the out bytes'; any other type: the whole
+ * body's).  CHANGES lists the words that differ from the slot's previous
+ * record (a varint count, then the first number and the gaps between the
+ * next ones, less one); WORDS holds each one's new - old (mod 2^64) as a
+ * zigzag varint.  A part that grew compares against zeros, one that shrank
+ * is cut.  The IOCTL clocks go to CLOCKS instead: the gap since the slot's
+ * previous call ended, then the duration, each as an adaptive Rice code of
+ * its distance from the slot's running mean (trace/clock_code.h, which
+ * defines the bits).  KT_OP_SAME reuses the
+ * slot's previous change list.  Records that do not repeat (memory writes,
+ * digests, END, newer types) are stored plain, record header and all
+ * (KT_OP_PLAIN).  trace/frame_encode.c and trace/frame_decode.c are the
+ * code. */
+#define KT_FRAME_MAGIC 0x3246544bu  /* "KTF2" */
+enum kt_stream {
+	KT_S_OPS,     /* one op byte per record */
+	KT_S_KEYS,    /* struct kt_slot_key per slot opened */
+	KT_S_RAW,     /* plain bodies: KT_OP_KEY (u32 len, u32 0, body), KT_OP_PLAIN
+		       * (struct kt_rec_hdr, body), each padded to 8 */
+	KT_S_CHANGES, /* the changed-word lists of delta records */
+	KT_S_WORDS,   /* new - old of every changed word (zigzag varints) */
+	KT_S_CLOCKS,  /* IOCTL clocks, a bit stream (trace/clock_code.h) */
+	KT_STREAMS,
+};
+/* The writer ends a zstd block after RAW, so a reader that only skims the
+ * records of a frame (every kind, no deltas) decompresses only the head,
+ * OPS, KEYS and RAW; and it stores CLOCKS, the noise, in raw blocks. */
+
+struct kt_frame_head {
+	uint32_t magic;            /* KT_FRAME_MAGIC */
+	uint32_t records;          /* 1..KT_FRAME_MAX_RECORDS */
+	uint64_t first_event;      /* trace index of its first record */
+	uint32_t stream_len[KT_STREAMS];  /* multiples of 8, in stream order */
+};
+
+#define KT_OP_SLOT 0x3f     /* bits 0-5: the slot, 0..KT_FRAME_SLOTS - 1 */
+#define KT_OP_PLAIN 0x3f    /* that value: a plain record, no slot */
+#define KT_OP_KEY 0x40      /* the body is plain and becomes the slot's; a
+			     * slot number one past the last opens a slot
+			     * whose key is the next in KEYS */
+#define KT_OP_SAME 0x80     /* a delta with the slot's previous change list,
+			     * which had at most KT_SAME_MAX entries */
+#define KT_SAME_MAX 8
+#define KT_FRAME_SLOTS 63
+
+struct kt_slot_key {
+	uint8_t type;
+	uint8_t reserved;
+	uint16_t vcpu;
+	uint32_t request;   /* KT_REC_IOCTL; 0 for other types */
+};
+
+/* The fixed IOCTL part's words: role and request, ret, errno and in_len,
+ * out_len; its last two (t_start_ns, dur_ns) are the clocks. */
+#define KT_IOCTL_DELTA_WORDS 4
+
+/* ---- Limits: what a reader accepts, checked before anything is
+ * allocated for it (docs/trace-format.md, "Limits") ---- */
+/* The header record (guest image included). */
+#define KT_MAX_HEADER_BYTES (8u << 20)
+#define KT_MAX_HEADER_FIELDS 4096
+/* An IOCTL record's in and out bytes, each. */
+#define KT_MAX_IOCTL_BYTES (1u << 20)
+/* The bodies a version 2 frame's slots hold at once, in all: a delta
+ * record can lengthen its slot's body without storing the bytes. */
+#define KT_MAX_SLOT_BYTES (4u << 20)
+/* Decompressed bytes per trace: beyond KT_EXPANSION_FREE, at most
+ * KT_MAX_EXPANSION times the compressed bytes read so far (a zstd bomb
+ * is refused, a real trace never comes near: see the doc). */
+#define KT_EXPANSION_FREE (256ull << 20)
+#define KT_MAX_EXPANSION 1024
 
 /* ---- KT_REC_HEADER: TLV fields ------------------------------------- */
 struct kt_tlv {
@@ -251,5 +336,6 @@ struct kt_kexit_lost_body {
 #define KT_E_CORRUPT     (-EBADMSG)          /* checksum or record damage */
 #define KT_E_NEWER       (-EPROTONOSUPPORT)  /* major version too new */
 #define KT_E_TRUNCATED   (-ENODATA)          /* ends inside a frame */
+#define KT_E_LIMIT       (-E2BIG)            /* declares more than a limit allows */
 
 #endif

@@ -63,7 +63,8 @@ int kt_header_parse(struct kt_header *h, const uint8_t *tlv, size_t len)
 	int ret;
 
 	while ((ret = kt_tlv_next(tlv, len, &pos, &tag, &data, &flen)) == 1) {
-		n++;
+		if (++n > KT_MAX_HEADER_FIELDS)
+			return KT_E_LIMIT;  /* before allocating a field table for them */
 		room += field_room(flen);
 	}
 	if (ret < 0)

@@ -36,7 +36,8 @@ struct kt_header {
 	uint8_t *store;
 };
 
-/* 0, -EBADMSG (a field overruns the body) or -ENOMEM. */
+/* 0, -EBADMSG (a field overruns the body), KT_E_LIMIT (more than
+ * KT_MAX_HEADER_FIELDS fields) or -ENOMEM. */
 int kt_header_parse(struct kt_header *h, const uint8_t *tlv, size_t len);
 void kt_header_free(struct kt_header *h);
 

@@ -67,3 +67,12 @@ void kt_xor_table_free(struct kt_xor_table *t)
 		free(t->slot[i].prev);
 	memset(t, 0, sizeof(*t));
 }
+
+void kt_xor_table_trim(struct kt_xor_table *t)
+{
+	for (unsigned i = 0; i < KT_XOR_SLOTS; i++)
+		if (t->slot[i].cap > (64u << 10)) {
+			free(t->slot[i].prev);
+			t->slot[i] = (struct kt_xor_slot){ 0 };
+		}
+}

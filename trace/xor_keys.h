@@ -1,6 +1,6 @@
-/* The XOR delta of trace records (KT_RF_XOR in trace/trace_format.h):
- * the previous plain body per key within one frame.  Writer and reader keep
- * the same table, so they agree on which records are deltas. */
+/* The XOR delta of version 1 trace records (KT_RF_XOR in
+ * trace/trace_format.h): the previous plain body per key within one frame,
+ * kept by the reader as the version 1 writer kept it. */
 #ifndef KVMTRACE_XOR_KEYS_H
 #define KVMTRACE_XOR_KEYS_H
 
@@ -31,5 +31,8 @@ struct kt_xor_slot *kt_xor_lookup(struct kt_xor_table *t, uint64_t key, int *had
 int kt_xor_remember(struct kt_xor_slot *s, const uint8_t *body, size_t len);
 
 void kt_xor_table_free(struct kt_xor_table *t);
+/* Give back the slots' buffers over 64 KiB (at a frame's start), so what a
+ * reader keeps between frames stays small. */
+void kt_xor_table_trim(struct kt_xor_table *t);
 
 #endif

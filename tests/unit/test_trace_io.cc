@@ -162,23 +162,23 @@ std::vector<size_t> frame_ends(const std::vector<uint8_t> &file)
 }
 
 // Events in the first `frames` frames, counted by decompressing them with
-// zstd directly and walking the record headers (not through the reader).
+// zstd directly and reading each event frame's head (not through the
+// reader); the first frame holds the header alone.
 size_t events_in_frames(const std::vector<uint8_t> &file, size_t frames)
 {
-	std::vector<uint8_t> stream;
 	size_t pos = 0, events = 0;
 	for (size_t i = 0; i < frames; i++) {
 		size_t n = ZSTD_findFrameCompressedSize(file.data() + pos, file.size() - pos);
 		std::vector<uint8_t> out(ZSTD_getFrameContentSize(file.data() + pos, n));
 		EXPECT_EQ(ZSTD_decompress(out.data(), out.size(), file.data() + pos, n), out.size());
-		stream.insert(stream.end(), out.begin(), out.end());
 		pos += n;
-	}
-	for (pos = sizeof(struct kt_file_magic); pos < stream.size();) {
-		struct kt_rec_hdr h;
-		memcpy(&h, stream.data() + pos, sizeof(h));
-		events += h.type != KT_REC_HEADER;
-		pos += sizeof(h) + KT_REC_PADDED((size_t)h.len);
+		if (i == 0)
+			continue;
+		struct kt_frame_head head;
+		EXPECT_GE(out.size(), sizeof(head));
+		memcpy(&head, out.data(), sizeof(head));
+		EXPECT_EQ(head.magic, KT_FRAME_MAGIC);
+		events += head.records;
 	}
 	return events;
 }
@@ -285,7 +285,9 @@ TEST(TraceIo, AFlippedByteIsAnErrorNeverDifferentData)
 		write_file(bad_path, bad);
 		std::vector<Event> got;
 		int ret = read_trace(bad_path, &got);
-		EXPECT_TRUE(ret == KT_E_CORRUPT || ret == KT_E_TRUNCATED || ret == KT_E_NOT_TRACE)
+		// A damaged frame header may also declare more than the reader takes.
+		EXPECT_TRUE(ret == KT_E_CORRUPT || ret == KT_E_TRUNCATED || ret == KT_E_NOT_TRACE ||
+			    ret == KT_E_LIMIT)
 			<< "damage at " << at << " gave " << ret;
 		expect_prefix(want, got);
 	}
@@ -556,12 +558,13 @@ void put_record(std::vector<uint8_t> *s, uint8_t type, const std::vector<uint8_t
 	s->resize(s->size() + KT_REC_PADDED(body.size()) - body.size());
 }
 
+// A version 1 trace (the version 1 writer is gone; the reader keeps it).
 std::vector<uint8_t> handmade(uint16_t minor, uint8_t extra_type, bool checksum)
 {
 	std::vector<uint8_t> head, events, file;
 	struct kt_file_magic m = {};
 	memcpy(m.magic, KT_MAGIC, 8);
-	m.major = KT_FORMAT_MAJOR;
+	m.major = 1;
 	m.minor = minor;
 	head.assign(reinterpret_cast<uint8_t *>(&m), reinterpret_cast<uint8_t *>(&m) + sizeof(m));
 	put_record(&head, KT_REC_HEADER, header_tlv);
@@ -578,7 +581,7 @@ std::vector<uint8_t> handmade(uint16_t minor, uint8_t extra_type, bool checksum)
 TEST(TraceIo, NewerMinorRecordTypesComeOutRawOlderOnesAreCorrupt)
 {
 	auto path = temp_path("minor");
-	write_file(path, handmade(KT_FORMAT_MINOR + 1, 42, true));
+	write_file(path, handmade(2, 42, true));  // 1.2: newer than the last version 1
 	std::vector<Event> got;
 	EXPECT_EQ(read_trace(path, &got), 0);
 	ASSERT_EQ(got.size(), 2u);
@@ -587,7 +590,7 @@ TEST(TraceIo, NewerMinorRecordTypesComeOutRawOlderOnesAreCorrupt)
 	EXPECT_EQ(got[1].type, KT_REC_END);
 
 	got.clear();
-	write_file(path, handmade(KT_FORMAT_MINOR, 42, true));
+	write_file(path, handmade(1, 42, true));
 	EXPECT_EQ(read_trace(path, &got), KT_E_CORRUPT);
 	EXPECT_TRUE(got.empty());
 	unlink(path.c_str());
@@ -596,7 +599,7 @@ TEST(TraceIo, NewerMinorRecordTypesComeOutRawOlderOnesAreCorrupt)
 TEST(TraceIo, AFrameWithoutChecksumIsCorrupt)
 {
 	auto path = temp_path("nosum");
-	write_file(path, handmade(KT_FORMAT_MINOR + 1, 42, false));
+	write_file(path, handmade(2, 42, false));
 	std::vector<Event> got;
 	EXPECT_EQ(read_trace(path, &got), KT_E_CORRUPT);
 	EXPECT_TRUE(got.empty());
