@@ -19,8 +19,12 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN)
 # The library as the harnesses see it: every layer below the command line
-# but the sandbox (the harnesses never enter it), instrumented for coverage.
-FUZZ_LIB_SRCS := $(filter-out sandbox/%,$(LIB_SRCS))
+# but the sandbox (the harnesses never enter it), with kexits (the KEXIT
+# decoders name kinds, fields and reasons with its tables; replay's and
+# diff's in-kernel exit comparison sits beside its capture), instrumented
+# for coverage.
+FUZZ_LIB_SRCS := $(filter-out sandbox/%,$(LIB_SRCS)) \
+		 kexits/kx.c kexits/kx_format.c kexits/kx_layout.c kexits/kx_names.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB      := $(FUZZ_DIR)/libkvmtrace-fuzz.a
 FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
@@ -36,12 +40,16 @@ $(FUZZ_DIR)/obj/fuzz/lf_%.o: fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DKT_LIBFUZZER -MMD -MP -c $< -o $@
 
+# kexits' loader includes its bpftool skeleton (mk/kexits.mk).
+$(FUZZ_DIR)/obj/kexits/%.o: CPPFLAGS += -I$(BUILD)
+$(FUZZ_DIR)/obj/kexits/kx.o: $(BUILD)/kexits/kx.skel.h
+
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/lf_fuzz_%.o $(FUZZ_DIR)/obj/fuzz/fuzz_util.o \
 		$(FUZZ_DIR)/obj/fuzz/frame_mutator.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lzstd -lpthread -lm
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lzstd -lbpf -lelf -lz -lpthread -lm
 
 # Built by the normal compiler (and with SANITIZE=1, under ASan+UBSan).
 $(BUILD)/fuzz-seeds: $(BUILD)/obj/fuzz/make_seeds.o $(LIBKT)
@@ -54,9 +62,17 @@ $(BUILD)/fuzz-regress: $(FUZZ_REGRESS_OBJS) $(LIBKT)
 
 all: $(BUILD)/fuzz-regress $(BUILD)/fuzz-seeds
 
-$(FUZZ_DIR)/seeds.stamp: $(BUILD)/fuzz-seeds $(FUZZ_GOLDENS)
+# The goldens are format 1; record writes format 2: the same traces
+# rewritten by this build seed its readers too.
+FUZZ_V2 := $(FUZZ_GOLDENS:traces/%.zst=$(FUZZ_DIR)/v2/%.zst)
+
+$(FUZZ_DIR)/v2/%.zst: traces/%.zst $(BUILD)/kt-rewrite
+	@mkdir -p $(dir $@)
+	$(BUILD)/kt-rewrite $< $@ --copy
+
+$(FUZZ_DIR)/seeds.stamp: $(BUILD)/fuzz-seeds $(FUZZ_GOLDENS) $(FUZZ_V2)
 	rm -rf $(FUZZ_DIR)/seeds
-	$(BUILD)/fuzz-seeds $(FUZZ_DIR)/seeds $(FUZZ_GOLDENS)
+	$(BUILD)/fuzz-seeds $(FUZZ_DIR)/seeds $(FUZZ_GOLDENS) $(FUZZ_V2)
 	touch $@
 
 .PHONY: fuzz fuzz-build fuzz-short fuzz-regressions

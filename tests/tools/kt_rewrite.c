@@ -10,7 +10,11 @@
  *   kt-rewrite IN OUT --ret EVENT VALUE         give an ioctl event another
  *                                               return value
  *   kt-rewrite IN OUT --flip-body EVENT OFFSET  XOR 0x01 into byte OFFSET of
- *                                               a KEXIT event's body */
+ *                                               a KEXIT event's body
+ *   kt-rewrite IN OUT --copy                    change nothing: the trace in
+ *                                               the format this build writes */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,17 +66,20 @@ int main(int argc, char **argv)
 	int err, ret;
 	static uint8_t scratch[1 << 20];
 
-	act = argc < 5 ? TRUNCATE : !strcmp(argv[3], "--flip-out") ? FLIP_OUT :
+	/* --copy: "drop" an event that never comes. */
+	bool copy = argc == 4 && !strcmp(argv[3], "--copy");
+
+	act = copy ? DROP : argc < 5 ? TRUNCATE : !strcmp(argv[3], "--flip-out") ? FLIP_OUT :
 	      !strcmp(argv[3], "--drop") ? DROP : !strcmp(argv[3], "--request") ? REQUEST :
 	      !strcmp(argv[3], "--ret") ? RET : !strcmp(argv[3], "--flip-body") ? FLIP_BODY :
 	      TRUNCATE;
-	if (argc < 5 || (act != DROP && act != TRUNCATE && argc < 6)) {
+	if (!copy && (argc < 5 || (act != DROP && act != TRUNCATE && argc < 6))) {
 		fprintf(stderr, "usage: kt-rewrite IN OUT --flip-out EVENT OFFSET | "
 			"--drop EVENT | --truncate-after EVENT | --request EVENT NUMBER | "
-			"--ret EVENT VALUE | --flip-body EVENT OFFSET\n");
+			"--ret EVENT VALUE | --flip-body EVENT OFFSET | --copy\n");
 		return 2;
 	}
-	target = strtoull(argv[4], NULL, 0);
+	target = copy ? UINT64_MAX : strtoull(argv[4], NULL, 0);
 	if (act != DROP && act != TRUNCATE)
 		offset = strtoull(argv[5], NULL, 0);
 	if (!(r = kt_reader_open(argv[1], &err)) || !(w = kt_writer_open(argv[2], true, &err))) {
