@@ -212,7 +212,6 @@ static void look(struct kt_foreign_memory *m)
 	uint64_t t0 = kt_monotonic_ns();
 	bool pending = m->any_pending;
 
-	m->any_pending = false;
 	for (unsigned i = 0; i < MAX_SLOTS; i++) {
 		struct fslot *s = &m->slot[i];
 
@@ -221,6 +220,10 @@ static void look(struct kt_foreign_memory *m)
 		else if (m->changes && s->used)
 			capture_changes(m, s);
 	}
+	/* Cleared only now: another vCPU that saw it set waits for the lock,
+	 * so none enters the guest before the capture is whole (a running
+	 * guest changes memory, if only the page tables' accessed bits). */
+	__atomic_store_n(&m->any_pending, false, __ATOMIC_RELEASE);
 	m->totals.captures++;
 	m->totals.ns += kt_monotonic_ns() - t0;
 }
