@@ -15,10 +15,11 @@ bool rp_memory_gap(const struct kt_header *h)
 	return f && len >= sizeof(*f) && !(f->flags & KT_FOREIGN_MEM_CHANGES);
 }
 
-void rp_memory_gap_note(char *buf, size_t size, const struct kt_divergence *d)
+void rp_memory_gap_note(char *buf, size_t size, uint64_t event, const char *context,
+			const char *path)
 {
 	if (!buf[0])
-		snprintf(buf, size, "event %" PRIu64 " (%s), %s", d->event, d->context, d->path);
+		snprintf(buf, size, "event %" PRIu64 " (%s), %s", event, context, path);
 }
 
 int rp_memory_gap_fail(const char *trace, const char *where)

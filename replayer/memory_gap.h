@@ -10,15 +10,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "replayer/replay.h"
 #include "trace/trace_header.h"
 
 /* Whether h is such a trace. */
 bool rp_memory_gap(const struct kt_header *h);
 /* Keep where the replay first parted from the recording (the first call
  * only), for rp_memory_gap_fail(). */
-void rp_memory_gap_note(char *buf, size_t size, const struct kt_divergence *d);
+void rp_memory_gap_note(char *buf, size_t size, uint64_t event, const char *context,
+			const char *path);
 /* The one line, as kt_fail(): -ENODATA. */
 int rp_memory_gap_fail(const char *trace, const char *where);
 

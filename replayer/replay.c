@@ -98,7 +98,7 @@ static void report(void *ctx, const char *path, const char *recorded, const char
 
 	pthread_mutex_lock(&rp->lock);
 	if (!l->env && rp->memory_gap) {  /* not a divergence we can vouch for */
-		rp_memory_gap_note(rp->gap_at, sizeof(rp->gap_at), &d);
+		rp_memory_gap_note(rp->gap_at, sizeof(rp->gap_at), d.event, d.context, d.path);
 		rp->res->stopped = true;
 	} else if (!l->env) {
 		rp->res->divergences++;
