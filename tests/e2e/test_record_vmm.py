@@ -147,6 +147,25 @@ def test_two_recordings_agree(kernel, tmp_path):
     assert not [d for d in map(json.loads, r.stdout.splitlines()) if d["kind"] == "header"]
 
 
+def test_kernel_exits_of_the_vmm_threads(kernel, tmp_path):
+    """--kernel-exits: the shim opens the capture when the VMM first opens
+    /dev/kvm (before any vCPU thread exists) and each vCPU thread registers
+    on its first KVM_RUN, as the harness's do: every IO exit to userspace
+    has its kvm_pio, every MMIO exit its kvm_mmio, for both threads."""
+    rounds = 20
+    trace = tmp_path / "kx.zst"
+    record_vmm(kernel, trace, "--kernel-exits=require", rounds=rounds)
+    events = show_json(kernel, trace)
+    kexits = [e for e in events if e["event"] == "kexit"]
+    assert {e["vcpu"] for e in kexits} == {0, 1}
+    for v in (0, 1):
+        pio = [e for e in kexits if e["vcpu"] == v and e["kexit"]["kind_name"] == "pio"]
+        writes = [e for e in kexits if e["vcpu"] == v and e["kexit"]["kind_name"] == "mmio"
+                  and e["kexit"]["mmio"]["type_name"] == "write"]
+        assert len(pio) == rounds + 1 and len(writes) == rounds, v
+    assert not [e for e in events if e["event"] == "kexit_lost"]
+
+
 def test_killed_vmm_leaves_a_readable_prefix(kvm, tmp_path):
     """SIGKILL: no exit handler runs; the trace holds its whole frames,
     show prints them and says where it stops, and record passes the
