@@ -213,7 +213,8 @@ int main(int argc, char **argv)
 	if (!c)
 		return cli_errorf(KT_USAGE, "'%s' is not a command (see kvmtrace --help)",
 				  argv[1]);
-	for (int i = 2; i < argc; i++)
+	/* Not past "--": what follows is PROGRAM's (record -- PROGRAM --help). */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(c->usage, stdout);
 			return KT_OK;
