@@ -35,7 +35,7 @@ KVMVM     := $(PYTHON) tests/kernels/kvmvm.py
 # In this order: the library and binary first, since later files name
 # $(LIBKT) and $(LIBCLI) in prerequisites, which make expands at once.
 include mk/kvmtrace.mk mk/guests.mk mk/tools.mk mk/vmm.mk mk/unit.mk mk/test.mk \
-	mk/fuzz.mk mk/bench.mk mk/matrix.mk mk/vm.mk mk/demo.mk mk/kexits.mk
+	mk/fuzz.mk mk/bench.mk mk/matrix.mk mk/vm.mk mk/demo.mk mk/kexits.mk mk/shim.mk
 
 deps:
 	@scripts/deps.sh

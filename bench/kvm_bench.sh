@@ -19,6 +19,15 @@ for i in $(seq "$reps"); do
 	timed run build/kvmtrace run $guest --guest-arg "$n" --timeout 0
 	timed record build/kvmtrace record $guest --guest-arg "$n" --timeout 0 -o "$out/pl.zst" --force
 	timed replay build/kvmtrace replay "$out/pl.zst"
+	# The test VMM (tests/vmm) alone and under the shim (record -- PROGRAM):
+	# two vCPU threads, 3 exits a round each, n/6 rounds.
+	timed vmm_run build/mini-vmm build/vmm/guest.bin 2 "$((n / 6))"
+	timed vmm_record build/kvmtrace record -o "$out/vmm.zst" --force -- \
+		build/mini-vmm build/vmm/guest.bin 2 "$((n / 6))"
+	# --memory-changes hashes all guest memory per KVM_RUN: a tenth of it.
+	timed vmm_run_tenth build/mini-vmm build/vmm/guest.bin 2 "$((n / 60))"
+	timed vmm_record_changes build/kvmtrace record -o "$out/vmm-c.zst" --force \
+		--memory-changes -- build/mini-vmm build/vmm/guest.bin 2 "$((n / 60))"
 done
 # strace is the reference, not the subject: once, on a tenth of the exits.
 if command -v strace >/dev/null 2>&1; then
@@ -29,5 +38,6 @@ if command -v strace >/dev/null 2>&1; then
 fi
 echo "size trace $(stat -c %s "$out/pl.zst")"
 bench/callgrind.sh "$cg" "$out"
+echo "size vmm_trace $(stat -c %s "$out/vmm.zst")"
 [ -f "$out/pl.strace" ] && echo "size strace $(stat -c %s "$out/pl.strace")"
 true

@@ -21,6 +21,9 @@ struct cli_command {
 
 int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+/* record [options] -- PROGRAM [ARGS...]: a foreign VMM (cmd_record_vmm.c). */
+int cmd_record_vmm(int argc, char **argv);
+bool cli_record_has_program(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -124,6 +124,8 @@ int cmd_record(int argc, char **argv)
 	uint64_t events;
 	int status;
 
+	if (cli_record_has_program(argc, argv))  /* a foreign VMM, not a guest image */
+		return cmd_record_vmm(argc, argv);
 	kt_run_options_init(&o);
 	o.allow_record_options = true;
 	if ((status = cli_parse_run_options(argc, argv, &o, usage)))

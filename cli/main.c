@@ -51,7 +51,29 @@ static const struct cli_command commands[] = {
 	  "Exit status: as `kvmtrace run`; SIGINT/SIGTERM end the run, finish the\n"
 	  "trace and exit 18; 24 --kernel-exits=require and in-kernel exits cannot\n"
 	  "be captured here (no privilege, no tracefs or kvm tracepoints, no BPF);\n"
-	  "22 sandbox.  The header says whether the sandbox was on.\n" },
+	  "22 sandbox.  The header says whether the sandbox was on.\n"
+	  "\n"
+	  "usage: kvmtrace record [-o TRACE.zst] [--force] [--memory-changes]\n"
+	  "                       [--kernel-exits[=require]] [--kernel-exit-kinds LIST]\n"
+	  "                       -- PROGRAM [ARGS...]\n"
+	  "Runs a VMM of your own (QEMU, kvmtool, ...) with kvmtrace's shim preloaded\n"
+	  "(libkvmtrace-shim.so, beside kvmtrace) and records its KVM ioctls from every\n"
+	  "thread, its exits and a regs/sregs snapshot per exit, into the same trace\n"
+	  "format; the header holds its command line.  Guest memory the VMM writes\n"
+	  "outside any ioctl is kept for replay: each memory slot's contents at the\n"
+	  "first KVM_RUN after it is set.  Default trace: PROGRAM's base name + .zst.\n"
+	  "PROGRAM is not sandboxed.\n"
+	  "  --memory-changes   also the pages that changed, before every KVM_RUN (a\n"
+	  "                     hash of all guest memory per exit): replay is exact;\n"
+	  "                     without it, replay stops with status 2 where the\n"
+	  "                     trace parts from what it did not capture\n"
+	  "  --kernel-exits     in-kernel exits of PROGRAM's vCPU threads (as above)\n"
+	  "Exit status: PROGRAM's own (128+N: killed by signal N); kvmtrace's own\n"
+	  "troubles (a line on stderr): 2 usage; 4 PROGRAM not found or not\n"
+	  "executable, trace file exists; 6 no usable KVM; 20 the trace could not be\n"
+	  "written; 24 --kernel-exits=require and none here; 26 PROGRAM cannot be\n"
+	  "recorded: statically linked (no dynamic loader), not x86-64, or it never\n"
+	  "opened /dev/kvm.\n" },
 	{ "show", cmd_show, "print a trace, one line per event",
 	  "usage: kvmtrace show TRACE.zst [-v] [--json] [--stats] [--header] [--no-sandbox]\n"
 	  "  -v           the header, and full regs and sregs at every exit\n"
@@ -191,7 +213,8 @@ int main(int argc, char **argv)
 	if (!c)
 		return cli_errorf(KT_USAGE, "'%s' is not a command (see kvmtrace --help)",
 				  argv[1]);
-	for (int i = 2; i < argc; i++)
+	/* Not past "--": what follows is PROGRAM's (record -- PROGRAM --help). */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(c->usage, stdout);
 			return KT_OK;

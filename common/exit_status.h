@@ -22,6 +22,9 @@ enum kvmtrace_status {
 	KT_SANDBOX = 22,
 	KT_NO_KEXITS = 24,      /* record --kernel-exits=require: in-kernel
 				 * exits cannot be captured here */
+	KT_NOT_RECORDABLE = 26, /* record -- PROGRAM: PROGRAM cannot be
+				 * interposed (static, not x86-64) or never
+				 * opened /dev/kvm: no trace */
 };
 
 /* replay and diff: diff(1)'s statuses. */

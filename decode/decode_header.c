@@ -1,6 +1,8 @@
 /* The header record's TLV fields, by a table of tags. */
 #include "decode/decode_util.h"
 
+#include <stdio.h>
+
 #include "common/kvm_names.h"
 #include "decode/kexit.h"
 #include "trace/trace_format.h"
@@ -106,6 +108,41 @@ static void hdr_kexits(struct kt_sink *s, const char *name, const uint8_t *p, ui
 	hdr_struct(s, name, decode_kexits_hdr, p, len);
 }
 
+/* A foreign VMM's flags (trace/trace_format.h, KT_FOREIGN_*). */
+static const struct kt_flag_name foreign_flags[] = {
+	{ KT_FOREIGN_MEM_SLOTS, "MEM_SLOTS" }, { KT_FOREIGN_MEM_CHANGES, "MEM_CHANGES" },
+	{ KT_FOREIGN_SYNC_REGS, "SYNC_REGS" }, { 0, NULL },
+};
+
+static void hdr_foreign(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
+{
+	if (kt_short(s, sizeof(struct kt_foreign_hdr), len))
+		return;
+	s->ops->begin(s, name);
+	s->ops->flags(s, "flags", (uint32_t)kt_load(p, 4), foreign_flags);
+	s->ops->end(s);
+}
+
+/* argv, NUL-separated: one string, the words apart by blanks and quoted
+ * where they hold one, cut at 1 KiB. */
+static void hdr_argv(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
+{
+	char buf[1024];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < len && n + 4 < sizeof(buf);) {
+		const char *w = (const char *)p + i;
+		size_t wl = strnlen(w, len - i);
+		bool quote = wl == 0 || strpbrk(w, " \t'\"") != NULL;
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%.*s%s", n ? " " : "",
+				      quote ? "'" : "", (int)wl, w, quote ? "'" : "");
+		i += (uint32_t)wl + 1;
+	}
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
+	s->ops->str(s, name, buf);
+}
+
 static const struct {
 	uint16_t tag;
 	const char *name;
@@ -130,6 +167,8 @@ static const struct {
 	{ KT_HDR_SANDBOX, "sandbox", hdr_on_off },
 	{ KT_HDR_KEXITS, "kexits", hdr_kexits },
 	{ KT_HDR_KEXITS_INFO, "kexits_info", hdr_string },
+	{ KT_HDR_FOREIGN, "foreign", hdr_foreign },
+	{ KT_HDR_COMMAND_LINE, "command_line", hdr_argv },
 };
 
 static void hdr_field(struct kt_sink *s, uint16_t tag, const uint8_t *p, uint32_t len)

@@ -70,6 +70,7 @@ void decode_kt_snapshot_body(struct kt_sink *s, const void *p, size_t len)
 /* ---- events ---- */
 static const char *const role_names[] = {
 	[KT_FD_SYSTEM] = "system", [KT_FD_VM] = "vm", [KT_FD_VCPU] = "vcpu",
+	[KT_FD_DEVICE] = "device", [KT_FD_OTHER] = "other",
 };
 
 /* A created fd's number is the kernel's choice, not a result to compare. */
@@ -173,7 +174,7 @@ static const char *const end_reason_names[] = {
 	[KT_END_HALTED] = "halted", [KT_END_GUEST_EXIT] = "guest_exit",
 	[KT_END_SHUTDOWN] = "shutdown", [KT_END_GUEST_ERROR] = "guest_error",
 	[KT_END_TIMEOUT] = "timeout", [KT_END_INTERRUPTED] = "interrupted",
-	[KT_END_KVM_ERROR] = "kvm_error",
+	[KT_END_KVM_ERROR] = "kvm_error", [KT_END_VMM_EXIT] = "vmm_exit",
 };
 
 const char *kt_end_reason_name(uint32_t reason)

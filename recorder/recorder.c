@@ -255,6 +255,8 @@ static int put_run(struct kt_buf *hdr, const struct kt_record_request *req)
 	uint64_t ns;
 	int ret;
 
+	if (req->foreign)  /* a foreign VMM: no image, its command line */
+		return kt_foreign_put_header(hdr, req->foreign);
 	name = name ? name + 1 : c->guest_path;
 	kt_sha256(req->image, req->image_size, digest);
 	clock_gettime(CLOCK_REALTIME, &now);

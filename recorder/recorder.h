@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "harness/machine.h"
+#include "recorder/foreign_header.h"
 #include "recorder/kernel_exits.h"
 
 struct kt_recorder;
@@ -27,6 +28,10 @@ struct kt_record_request {
 	const struct kt_kexits_opts *kexits_opts;
 	struct kt_kexits *kexits;
 	const char *kexits_why;
+	/* A foreign VMM (kvmtrace record -- PROGRAM): its command line in
+	 * place of cfg's guest and the image, which are then unused but for
+	 * cfg->kvm_path (recorder/foreign_header.h).  NULL for the harness. */
+	const struct kt_foreign *foreign;
 };
 
 /* Probe the host, create the trace, write its header and start observing

@@ -17,6 +17,7 @@
 #include "replayer/field_diff.h"
 #include "replayer/kexit_replay.h"
 #include "replayer/lanes.h"
+#include "replayer/memory_gap.h"
 #include "replayer/replay_vm.h"
 #include "replayer/watchdog.h"
 #include "trace/page_hash.h"
@@ -68,6 +69,10 @@ struct replay {
 	struct kt_end_body end;  /* the recording's END, for -o */
 	atomic_uint_fast64_t exits;  /* KVM_RUN calls replayed */
 	struct kt_kexit_replay *kexits;  /* --kernel-exits */
+	/* A foreign VMM's trace without its memory writes between exits:
+	 * the first difference stops it (replayer/memory_gap.h). */
+	bool memory_gap;
+	char gap_at[200];
 };
 
 static void lane_init(struct lane *l, struct replay *rp)
@@ -133,7 +138,10 @@ static void report(void *ctx, const char *path, const char *recorded, const char
 	};
 
 	pthread_mutex_lock(&rp->lock);
-	if (!l->env) {
+	if (!l->env && rp->memory_gap) {  /* not a divergence we can vouch for */
+		rp_memory_gap_note(rp->gap_at, sizeof(rp->gap_at), d.event, d.context, d.path);
+		rp->res->stopped = true;
+	} else if (!l->env) {
 		rp->res->divergences++;
 		rp->o->report(rp->o->ctx, &d, false);
 	} else if (kt_env_first(&rp->env_seen, path, recorded, replayed)) {
@@ -623,6 +631,7 @@ static int setup(struct replay *rp, struct kt_reader *r)
 		return ret;
 	rp->out = rp->o->in->out;  /* ours to finish from here */
 	rp->o->in->out = NULL;
+	rp->memory_gap = rp_memory_gap(kt_reader_hdr(r));
 	if ((ret = compare_environment(rp, r)))
 		return ret;
 	if (rp->o->kexits &&
@@ -679,6 +688,8 @@ int kt_replay(const struct kt_replay_opts *o, struct kt_replay_result *res)
 	lane_init(&rp->main, rp);
 	pthread_mutex_init(&rp->lock, NULL);
 	ret = replay_trace(rp, r);
+	if (!ret && rp->memory_gap && res->stopped)
+		ret = rp_memory_gap_fail(o->trace, rp->gap_at[0] ? rp->gap_at : res->stop_reason);
 	kt_env_seen_free(&rp->env_seen);
 	pthread_mutex_destroy(&rp->lock);
 	kt_reader_close(r);

@@ -191,6 +191,26 @@ enum kt_hdr_tag {
 	KT_HDR_SANDBOX = 17,         /* u32: 1 the seccomp sandbox was on, 0 off (1.1) */
 	KT_HDR_KEXITS = 18,          /* struct kt_kexits_hdr (1.2) */
 	KT_HDR_KEXITS_INFO = 19,     /* string: what was captured, or why not (1.2) */
+	KT_HDR_FOREIGN = 20,         /* struct kt_foreign_hdr: a foreign VMM (1.3) */
+	KT_HDR_COMMAND_LINE = 21,    /* its argv, each NUL-terminated (1.3) */
+};
+
+/* KT_HDR_FOREIGN: the trace is of a VMM kvmtrace did not run itself
+ * (kvmtrace record -- PROGRAM, through the preloaded shim); its command
+ * line stands in place of a guest image (no KT_HDR_RUN_CONFIG,
+ * KT_HDR_GUEST_SHA256 or KT_HDR_GUEST_IMAGE).  flags say what of the
+ * guest memory the VMM wrote outside any ioctl the trace holds, as
+ * MEMWRITE records, and how snapshots were taken. */
+#define KT_FOREIGN_MEM_SLOTS   0x1  /* each slot's contents at the first
+				     * KVM_RUN after it was set */
+#define KT_FOREIGN_MEM_CHANGES 0x2  /* the pages that changed, before every
+				     * KVM_RUN (record --memory-changes) */
+#define KT_FOREIGN_SYNC_REGS   0x4  /* kvmtrace set kvm_valid_regs (regs,
+				     * sregs) for each KVM_RUN, for the
+				     * snapshots, and restored the VMM's */
+struct kt_foreign_hdr {
+	uint32_t flags;      /* KT_FOREIGN_* */
+	uint32_t reserved;
 };
 
 struct kt_cpu_signature {

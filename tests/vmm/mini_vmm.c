@@ -7,7 +7,9 @@
  *   port 0x30 OUT v  the vCPU's result
  *   mini-vmm GUEST.bin [VCPUS [ROUNDS]]
  * prints each vCPU's result and exits 0 when every one is what the guest
- * must compute, 1 otherwise. */
+ * must compute, 1 otherwise, and 3 when kvm_run's kvm_valid_regs or
+ * kvm_dirty_regs is not what it left there (0) after a KVM_RUN: a recorder
+ * that borrows them must put them back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -161,6 +163,13 @@ static void *vcpu_main(void *arg)
 			continue;
 		if (ret < 0)
 			die("KVM_RUN");
+		if (v->run->kvm_valid_regs || v->run->kvm_dirty_regs) {
+			fprintf(stderr, "mini-vmm: vCPU %d: kvm_valid_regs 0x%llx kvm_dirty_regs "
+				"0x%llx after KVM_RUN, not the 0 it set\n", v->index,
+				(unsigned long long)v->run->kvm_valid_regs,
+				(unsigned long long)v->run->kvm_dirty_regs);
+			exit(3);
+		}
 		if (v->run->exit_reason == KVM_EXIT_HLT)
 			break;
 		if ((v->run->exit_reason == KVM_EXIT_IO && on_io(v) == 0) ||
