@@ -17,16 +17,22 @@ static bool starts_like_a_number(const char *s)
 	return s && *s && *s != '-' && *s != '+' && *s != ' ';
 }
 
+/* The number s starts with (decimal or 0x hex); *end after it. */
+static int leading_u64(const char *s, unsigned long long *v, char **end)
+{
+	if (!starts_like_a_number(s))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, end, 0);
+	return errno || *end == s ? -EINVAL : 0;
+}
+
 int kt_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!starts_like_a_number(s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
+	if (leading_u64(s, &v, &end) || *end)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -45,11 +51,7 @@ int kt_parse_size(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!starts_like_a_number(s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	if (leading_u64(s, &v, &end))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(size_suffixes) / sizeof(size_suffixes[0]); i++) {
 		unsigned shift = size_suffixes[i].shift;

@@ -50,19 +50,11 @@ static void *watchdog_main(void *arg)
 
 static int init_sync(struct rp_watchdog *wd)
 {
-	pthread_condattr_t attr;
-	int ret;
+	int ret = kt_cond_init_monotonic(&wd->wake);
 
-	if ((ret = pthread_condattr_init(&attr)))
-		return -ret;
-	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (!ret)
-		ret = pthread_cond_init(&wd->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	if (ret)
-		return -ret;
-	pthread_mutex_init(&wd->lock, NULL);
-	return 0;
+		pthread_mutex_init(&wd->lock, NULL);
+	return ret;
 }
 
 int rp_watchdog_start(struct rp_watchdog **out)

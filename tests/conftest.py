@@ -31,6 +31,7 @@ import pytest
 
 import expectations
 import kvmhost
+import kvmvm
 import targets
 from kvmvm import VMError
 
@@ -98,6 +99,13 @@ def kvmtrace_bin():
 @pytest.fixture(scope="session")
 def kernel_series(pytestconfig):
     return selected_series(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def runner_series(kernel_series):
+    """The series the kernel runner's own tests use: the first selected, or
+    the first configured when the columns were narrowed to native."""
+    return (kernel_series or kvmvm.series_names())[0]
 
 
 @pytest.fixture(scope="session")

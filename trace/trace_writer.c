@@ -176,18 +176,11 @@ static void *flusher_main(void *arg)
 
 static int init_sync(struct kt_writer *w)
 {
-	pthread_condattr_t attr;
-	int ret;
-
-	if ((ret = pthread_condattr_init(&attr)))
-		return -ret;
 	/* kt_monotonic_ns() stamps frames, so the timed wait uses its clock. */
-	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (!ret)
-		ret = pthread_cond_init(&w->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	int ret = kt_cond_init_monotonic(&w->wake);
+
 	if (ret)
-		return -ret;
+		return ret;
 	pthread_cond_init(&w->drained, NULL);
 	pthread_mutex_init(&w->lock, NULL);
 	return 0;

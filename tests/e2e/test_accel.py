@@ -88,11 +88,11 @@ def test_no_probe_without_a_usable_host_kvm(monkeypatch):
                          "-accel kvm not tried"
 
 
-def test_probe_picks_tcg_where_qemu_aborts_under_kvm(tmp_path, probe_host, kernel_series):
+def test_probe_picks_tcg_where_qemu_aborts_under_kvm(tmp_path, probe_host, runner_series):
     # What QEMU 7.2 does on a PVM host: abort setting MSR_IA32_ARCH_CAPABILITIES.
     qemu, log = fake_qemu(tmp_path, "echo 'qemu-system-x86_64: error: failed to set MSR "
                                     "0x10a to 0x69' >&2; kill -ABRT $$")
-    got = decide(kernel_series[0], qemu)
+    got = decide(runner_series, qemu)
     assert got.name == "tcg"
     assert got.reason == "probe of -accel kvm failed: QEMU killed by SIGABRT: " \
                          "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69"
@@ -100,16 +100,16 @@ def test_probe_picks_tcg_where_qemu_aborts_under_kvm(tmp_path, probe_host, kerne
     assert [c["accel"] for c in cached] == ["tcg"]
     assert cached[0]["key"]["qemu"] == str(qemu)
     # Decided once: the next VM reads the cache and does not run QEMU.
-    again = decide(kernel_series[0], qemu)
+    again = decide(runner_series, qemu)
     assert (again.name, again.reason.endswith(", cached)")) == ("tcg", True), again
     assert log.read_text().count("-accel kvm") == 1
 
 
-def test_probe_picks_tcg_where_the_kernel_has_no_kvm_inside(tmp_path, probe_host, kernel_series):
+def test_probe_picks_tcg_where_the_kernel_has_no_kvm_inside(tmp_path, probe_host, runner_series):
     # QEMU and the kernel come up, but kvm_amd does not load.
     qemu, _ = fake_qemu(tmp_path, swap({"kvm": "tcg",
                                         "console=ttyS0*": "$a module_blacklist=kvm_amd"}))
-    got = decide(kernel_series[0], qemu)
+    got = decide(runner_series, qemu)
     assert got.name == "tcg"
     assert got.reason.startswith("probe of -accel kvm failed: linux-image-"), got.reason
     assert got.reason.endswith(" booted, but open /dev/kvm: No such file or directory"), \
@@ -117,10 +117,10 @@ def test_probe_picks_tcg_where_the_kernel_has_no_kvm_inside(tmp_path, probe_host
 
 
 def test_probe_picks_kvm_where_the_kernel_boots_with_kvm_inside(tmp_path, probe_host,
-                                                                 kernel_series):
+                                                                 runner_series):
     # Stands in for a host with nested KVM: the "kvm" boot is TCG in disguise.
     qemu, _ = fake_qemu(tmp_path, swap({"kvm": "tcg"}))
-    got = decide(kernel_series[0], qemu)
+    got = decide(runner_series, qemu)
     assert got.name == "kvm", got.reason
     assert got.reason.startswith("probe: linux-image-")
     assert got.reason.endswith(" booted under -accel kvm and its /dev/kvm works (nested KVM)")

@@ -4,16 +4,16 @@ status 0 unless --strict-env.  No KVM needed for diff: the traces are
 rewritten goldens.  Replay is checked on a host that differs in topology
 only: the first series' kernel booted with two vCPUs."""
 import json
-import os
 import pathlib
 import subprocess
 
 import pytest
 
 import kvmvm
+import targets
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 REWRITE = REPO / "build" / "kt-rewrite"
 GOLDEN = REPO / "traces" / "6.1" / "hello.zst"
 # Events of traces/6.1/hello.zst (kvmtrace show): 2 is KVM_SET_TSS_ADDR on

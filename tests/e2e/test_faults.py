@@ -14,12 +14,13 @@ readable prefix, `show` says truncated, status 16): tests/e2e/test_trace.py.
 Memory is measured on the normal build (build/kvmtrace) whatever
 KVMTRACE_BIN says: ASan's quarantine alone holds 256 MiB, so the ASan
 build's RSS says nothing about kvmtrace's own."""
-import os
 import pathlib
 import re
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 PLAIN = REPO / "build" / "kvmtrace"
 PEAK_RSS = REPO / "tests" / "tools" / "peak_rss.py"
 GUESTS = REPO / "build" / "guests"

@@ -15,14 +15,14 @@ import re
 import shutil
 import struct
 import subprocess
-import uuid
 
 import pytest
 
+import targets
 import tracegen as tg
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 REWRITE = REPO / "build" / "kt-rewrite"
 GUESTS = REPO / "build" / "guests"
 GOLDENS = sorted((REPO / "traces").glob("*/*.zst"))

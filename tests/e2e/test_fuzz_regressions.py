@@ -8,12 +8,13 @@ them through the clang libFuzzer builds as well (mk/fuzz.mk).
   diff/env-seen-null-plus-zero   replayer/environment.c computed NULL + 0
                                  (undefined; clang's UBSan) on the first
                                  environment difference two headers had"""
-import os
 import pathlib
 import subprocess
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 RUNNER = KVMTRACE.parent / "fuzz-regress"
 REGRESSIONS = REPO / "fuzz" / "regressions"
 TARGETS = {"reader", "decode", "header", "diff"}

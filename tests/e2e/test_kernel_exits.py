@@ -10,14 +10,15 @@ The binary is $KVMTRACE_BIN (default build/kvmtrace), so `make e2e-san`
 runs these against the ASan+UBSan build too."""
 import collections
 import json
-import os
 import pathlib
 import subprocess
 
 import pytest
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 REWRITE = REPO / "build" / "kt-rewrite"
 GUESTS = REPO / "build" / "guests"
 
@@ -38,18 +39,6 @@ def record(target, tmp_path, guest, *args, name=None, kexits="--kernel-exits"):
     assert r.returncode == 0, r.stderr
     assert "lost" not in r.stderr and "kernel exits" not in r.stderr, r.stderr
     return trace
-
-
-def show_json(target, trace):
-    r = target.exec([KVMTRACE, "show", "--json", trace])
-    assert r.returncode == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.splitlines()]
-
-
-def header(target, trace):
-    r = target.exec([KVMTRACE, "show", "--header", "--json", trace])
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def runs_of(events):
@@ -104,7 +93,7 @@ def check_seq(events):
 
 def check_cpuid_msr_loop(target, tmp_path, loops):
     trace = record(target, tmp_path, "cpuid_msr_loop", "--guest-arg", loops)
-    events = show_json(target, trace)
+    events = target.show_json(trace)
     check_seq(events)
     runs = runs_of(events)
     # The loop never leaves the kernel: one KVM_RUN, ending at the HLT.
@@ -150,7 +139,7 @@ def check_cpuid_guest(target, tmp_path):
     """CPUID leaf 0 once, then the vendor string on the console: the one
     kvm_cpuid lies in the first KVM_RUN, and every console OUT's own
     kvm_pio in the run that it ended."""
-    events = show_json(target, record(target, tmp_path, "cpuid"))
+    events = target.show_json(record(target, tmp_path, "cpuid"))
     check_seq(events)
     runs = runs_of(events)
     cpuids = [(i, c) for i, (_, k) in enumerate(runs) for c in kind(k, "cpuid")]
@@ -183,7 +172,7 @@ def check_msr_guest(target, tmp_path):
     #GP exactly once.  Where the CPU runs the guest (SVM, VMX) KVM passes
     KERNEL_GS_BASE and SYSENTER_CS through and sees only the #GP one; every
     kvm_msr then has its own MSR exit.  kvm_pvm's emulator sees all five."""
-    events = show_json(target, record(target, tmp_path, "msr"))
+    events = target.show_json(record(target, tmp_path, "msr"))
     check_seq(events)
     isa = isa_of(events)
     seen = []
@@ -240,7 +229,7 @@ def check_diff_and_replay(target, tmp_path, loops):
     assert (status, items) == (0, []), err
 
     # One kvm_cpuid left out: the run's sequence and the count name it.
-    events = show_json(target, a)
+    events = target.show_json(a)
     cpuid = first_kexit(events, "cpuid")
     dropped = rewrite(target, a, tmp_path / "dropped.zst", "--drop", cpuid)
     status, items, err = diff(target, a, dropped)
@@ -313,9 +302,9 @@ def test_a_run_that_never_returns_loses_nothing(kvm, tmp_path):
 
 def test_without_the_option_nothing_changes(kvm, tmp_path):
     trace = record(kvm, tmp_path, "cpuid", kexits=None)
-    events = show_json(kvm, trace)
+    events = kvm.show_json(trace)
     assert not [e for e in events if e["event"].startswith("kexit")]
-    assert "kexits" not in header(kvm, trace)
+    assert "kexits" not in kvm.show_header(trace)
     r = kvm.exec([KVMTRACE, "show", "--stats", trace])
     assert "kernel exit" not in r.stdout
 
@@ -335,10 +324,10 @@ def test_without_privilege_record_says_so_once(kvm, tmp_path):
     lines = r.stderr.splitlines()
     assert lines[0].startswith("kvmtrace: kernel exits not recorded: " + NO_PRIVILEGE)
     assert len(lines) == 2 and lines[1].startswith("kvmtrace: trace written to")
-    h = header(kvm, trace)
+    h = kvm.show_header(trace)
     assert h["kexits"]["state_name"] == "unavailable"
     assert h["kexits_info"].startswith(NO_PRIVILEGE)
-    assert not [e for e in show_json(kvm, trace) if e["event"].startswith("kexit")]
+    assert not [e for e in kvm.show_json(trace) if e["event"].startswith("kexit")]
     r = kvm.exec([KVMTRACE, "show", "--stats", trace])
     assert "kernel exits: not recorded: " + NO_PRIVILEGE in r.stdout
     # and a replay asked to compare them says why it cannot

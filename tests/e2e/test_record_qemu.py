@@ -13,7 +13,6 @@ not hidden.  `kvmtrace diff` of the 6.1 and 6.12 recordings lists what
 differs, also kept in build/qemu-cross-kernel.diff."""
 import itertools
 import json
-import os
 import pathlib
 import re
 
@@ -22,7 +21,7 @@ import pytest
 import targets
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace")).resolve()
+KVMTRACE = targets.kvmtrace_bin()
 QEMU = "qemu-system-x86_64"
 EXIT_VALUE = 0x10
 QEMU_STATUS = (EXIT_VALUE << 1) | 1
@@ -31,7 +30,7 @@ QEMU_ARGS = ["-accel", "kvm", "-machine", "pc", "-m", "16", "-nodefaults", "-no-
              "-display", "none", "-bios", "bios.bin", "-no-reboot",
              "-chardev", "file,id=con,path=console.txt",
              "-device", "isa-debugcon,iobase=0xe9,chardev=con",
-             "-device", f"isa-debug-exit,iobase=0xf4,iosize=1"]
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
 
 
 def write_bios(folder):

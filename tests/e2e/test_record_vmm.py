@@ -18,12 +18,11 @@ import signal
 import subprocess
 import time
 
-import pytest
-
+import targets
 from goldens import per_vcpu
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace")).resolve()
+KVMTRACE = targets.kvmtrace_bin()
 MINI_VMM = KVMTRACE.parent / "mini-vmm"
 VMM_GUEST = KVMTRACE.parent / "vmm" / "guest.bin"
 ROUNDS = 100
@@ -48,17 +47,11 @@ def record_vmm(target, trace, *opts, vcpus=2, rounds=ROUNDS):
     return r
 
 
-def show_json(target, trace):
-    r = target.exec([KVMTRACE, "show", "--json", trace])
-    assert r.returncode == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.splitlines()]
-
-
 def test_mini_vmm_recorded_shown_and_replayed_exactly(kernel, tmp_path):
     trace = tmp_path / "mini.zst"
     record_vmm(kernel, trace, "--memory-changes")
 
-    events = show_json(kernel, trace)
+    events = kernel.show_json(trace)
     ioctls = [e for e in events if e["event"] == "ioctl"]
     names = [e["ioctl"]["request_name"] for e in ioctls]
     for want in ("KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
@@ -155,7 +148,7 @@ def test_kernel_exits_of_the_vmm_threads(kernel, tmp_path):
     rounds = 20
     trace = tmp_path / "kx.zst"
     record_vmm(kernel, trace, "--kernel-exits=require", rounds=rounds)
-    events = show_json(kernel, trace)
+    events = kernel.show_json(trace)
     kexits = [e for e in events if e["event"] == "kexit"]
     assert {e["vcpu"] for e in kexits} == {0, 1}
     for v in (0, 1):

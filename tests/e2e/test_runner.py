@@ -86,8 +86,8 @@ def test_initramfs_archive_unpacks_with_cpio(tmp_path):
     assert os.readlink(out / "bin/sh") == "hello"
 
 
-def test_modules_listed_after_their_dependencies(kernel_series):
-    kernel = kernel_cache.prepare_series(kernel_series[0])
+def test_modules_listed_after_their_dependencies(runner_series):
+    kernel = kernel_cache.prepare_series(runner_series)
     assert "kvm" in kernel_cache.module_depends(kernel.modules / "kvm_amd.ko")
     vermagic = kernel_cache.modinfo(kernel.modules / "kvm_amd.ko", "vermagic")
     assert vermagic[0].split()[0] == kernel.release
@@ -225,7 +225,7 @@ def test_cli_unknown_series():
 
 
 @pytest.mark.kvm
-def test_cli_run_auto(kernel_series):
+def test_cli_run_auto(runner_series):
     # auto: native where /dev/kvm is usable, else the first series.
     r = kvmvm_cli("run", "--kernel", "auto", "--", "sh", "-c",
                   "test -c /dev/kvm; printf out; printf 'err\\n' >&2; exit 5")
@@ -236,15 +236,15 @@ def test_cli_run_auto(kernel_series):
     if kvmhost.kvm_usable():
         assert err == f"err\nkernel: {kvmhost.describe()}\n"
     else:
-        package, version = kernel_cache.resolve(kernel_series[0])
+        package, version = kernel_cache.resolve(runner_series)
         assert f"{package} {version}" in err
         assert "; accel tcg: host /dev/kvm unusable (" in err, err
 
 
 @pytest.mark.kvm
-def test_cli_kernel_line_names_the_accelerator_and_why(kernel_series, monkeypatch):
+def test_cli_kernel_line_names_the_accelerator_and_why(runner_series, monkeypatch):
     monkeypatch.setenv("KVMTRACE_ACCEL", "tcg")
-    r = kvmvm_cli("run", "--kernel", kernel_series[0], "--", "true")
+    r = kvmvm_cli("run", "--kernel", runner_series, "--", "true")
     assert r.returncode == 0, r.stderr
     line = r.stderr.decode().splitlines()[-1]
     assert line.startswith("kernel: linux-image-") and " boot " in line, line

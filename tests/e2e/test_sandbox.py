@@ -10,15 +10,15 @@ right after the command has entered the sandbox (or, with --no-sandbox,
 where it would have).
 
 KVMTRACE_BIN (the ASan+UBSan build in make e2e-san) is the binary tested."""
-import json
-import os
 import pathlib
 import re
 
 import pytest
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 GUESTS = REPO / "build" / "guests"
 REWRITE = REPO / "build" / "kt-rewrite"
 GOLDEN = REPO / "traces" / "6.1" / "hello.zst"
@@ -157,19 +157,13 @@ def test_show_and_diff_say_the_same_in_the_sandbox_and_out(kernel, tmp_path):
         assert inside.stderr == outside.stderr, argv
 
 
-def header(target, trace):
-    r = target.exec([KVMTRACE, "show", "--header", "--json", trace])
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
 def test_the_header_records_whether_the_sandbox_was_on(kernel, tmp_path):
     on, off = tmp_path / "on.zst", tmp_path / "off.zst"
     assert kernel.exec([KVMTRACE, "record", GUESTS / "hello.bin", "-o", on]).returncode == 0
     assert kernel.exec([KVMTRACE, "record", GUESTS / "hello.bin", "-o", off,
                         "--no-sandbox"]).returncode == 0
-    assert header(kernel, on)["sandbox"] == "on"
-    assert header(kernel, off)["sandbox"] == "off"
+    assert kernel.show_header(on)["sandbox"] == "on"
+    assert kernel.show_header(off)["sandbox"] == "off"
     # How a trace was recorded is not what it recorded: diff ignores it by
     # default, like the kvmtrace version.
     r = kernel.exec([KVMTRACE, "diff", on, off])
@@ -178,7 +172,7 @@ def test_the_header_records_whether_the_sandbox_was_on(kernel, tmp_path):
     again = tmp_path / "again.zst"
     r = kernel.exec([KVMTRACE, "replay", off, "-o", again])
     assert r.returncode == 0, r.stderr
-    assert header(kernel, again)["sandbox"] == "on"
+    assert kernel.show_header(again)["sandbox"] == "on"
 
 
 def test_replay_refuses_a_request_that_is_not_a_known_kvm_ioctl(kernel, tmp_path):

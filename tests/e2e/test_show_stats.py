@@ -3,12 +3,13 @@ kernel's ioctls, another VMM's devices).  Regression: the stats table kept a
 pointer to a stack buffer for an unknown request's name, which the
 ASan+UBSan build reported as stack-use-after-scope; run it under
 KVMTRACE_BIN=build/san/kvmtrace to check that."""
-import os
 import pathlib
 import subprocess
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 REWRITE = REPO / "build" / "kt-rewrite"
 GOLDEN = REPO / "traces" / "6.1" / "hello.zst"
 UNKNOWN = [0xAEFF, 0xC008AEFE]

@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
+import targets
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
-KVMTRACE = pathlib.Path(os.environ.get("KVMTRACE_BIN", REPO / "build" / "kvmtrace"))
+KVMTRACE = targets.kvmtrace_bin()
 GOLDEN = REPO / "traces" / "6.1" / "hello.zst"
 
 BAD_INPUT, TROUBLE = 4, 2

@@ -13,6 +13,7 @@ the repo), env (merged over the base environment), input, text (default
 True; False gives bytes).  They return subprocess.CompletedProcess and raise
 subprocess.TimeoutExpired like subprocess.run.  The binary under test is
 $KVMTRACE_BIN (relative to the repo), default build/kvmtrace."""
+import json
 import os
 import pathlib
 import subprocess
@@ -54,6 +55,18 @@ class Target:
 
     def run(self, args, **kw):
         return self.exec([kvmtrace_bin(), *args], **kw)
+
+    def show_json(self, trace):
+        """The events of trace as `kvmtrace show --json` gives them."""
+        r = self.run(["show", "--json", trace])
+        assert r.returncode == 0, r.stderr
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def show_header(self, trace):
+        """The header of trace as `kvmtrace show --header --json` gives it."""
+        r = self.run(["show", "--header", "--json", trace])
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
 
     def sh(self, cmd, **kw):
         return self.exec(["/bin/sh", "-c", cmd], **kw)
