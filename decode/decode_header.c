@@ -123,6 +123,18 @@ static void hdr_foreign(struct kt_sink *s, const char *name, const uint8_t *p, u
 	s->ops->end(s);
 }
 
+/* Whether the len bytes at w (not NUL-terminated: the last word of a
+ * damaged field may run to its end) need quotes to read as one word. */
+static bool word_needs_quote(const char *w, size_t len)
+{
+	if (len == 0)
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (memchr(" \t'\"", w[i], 4))
+			return true;
+	return false;
+}
+
 /* argv, NUL-separated: one string, the words apart by blanks and quoted
  * where they hold one, cut at 1 KiB. */
 static void hdr_argv(struct kt_sink *s, const char *name, const uint8_t *p, uint32_t len)
@@ -133,7 +145,7 @@ static void hdr_argv(struct kt_sink *s, const char *name, const uint8_t *p, uint
 	for (uint32_t i = 0; i < len && n + 4 < sizeof(buf);) {
 		const char *w = (const char *)p + i;
 		size_t wl = strnlen(w, len - i);
-		bool quote = wl == 0 || strpbrk(w, " \t'\"") != NULL;
+		bool quote = word_needs_quote(w, wl);
 
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%.*s%s", n ? " " : "",
 				      quote ? "'" : "", (int)wl, w, quote ? "'" : "");

@@ -3,14 +3,18 @@
 # the header parser and the differ, seeded from the goldens in traces/
 # (cut at build time by build/fuzz-seeds), each run FUZZ_SECONDS, one after
 # the other; make fuzz FUZZ_SECONDS=600 is the long run.  make fuzz-short
-# is the short run of make test (FUZZ_SHORT_SECONDS each).  The corpora
+# is make test's short run, the same inputs on every machine.  The corpora
 # grow in $(BUILD)/fuzz/corpus/TARGET; a crash, leak or timeout lands in
 # $(BUILD)/fuzz/findings/TARGET/ and fails the run.  A finding, once fixed,
 # becomes a reproducer in fuzz/regressions/TARGET/, which build/fuzz-regress
 # replays through the same code (tests/e2e/test_fuzz_regressions.py).
 FUZZ_CC            ?= clang-14
 FUZZ_SECONDS       ?= 60
-FUZZ_SHORT_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 120
+# make test's short run: a seed and inputs per target (about 45 s each
+# here; mk/fuzz.mk fuzz-short).
+FUZZ_SHORT_SEED    ?= 1
+FUZZ_SHORT_RUNS    ?= reader:30000 decode:180000 header:5000000 diff:6000
 # libFuzzer options for every target: a slow input (10 s) is a finding too.
 FUZZ_FLAGS         ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_TARGETS       := reader decode header diff
@@ -89,23 +93,38 @@ fuzz-regressions: fuzz-build
 		echo "fuzz: $$t: $$(echo $$files | wc -w) reproducers pass"; \
 	done
 
-# One target at a time: the machine is shared.  $(1): seconds per target.
+# One target at a time: the machine is shared.  $(1): seconds per target;
+# $(2): the corpus root; $(3): more libFuzzer options, in which the shell's
+# $$t (the target) and $$runs (its FUZZ_SHORT_RUNS count) may appear;
+# $(4): a command to run the fuzzer under.
 define fuzz_run
 	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/findings/$$t; \
-		echo "fuzz: $$t for $(1) s"; \
-		$(FUZZ_DIR)/fuzz_$$t $(FUZZ_FLAGS) -max_total_time=$(1) \
+		runs=$$(echo "$(FUZZ_SHORT_RUNS)" | tr ' ' '\n' | sed -n "s/^$$t://p"); \
+		mkdir -p $(2)/$$t $(FUZZ_DIR)/findings/$$t; \
+		echo "fuzz: $$t, at most $(1) s"; \
+		$(4) $(FUZZ_DIR)/fuzz_$$t $(FUZZ_FLAGS) -max_total_time=$(1) $(3) \
 			-artifact_prefix=$(FUZZ_DIR)/findings/$$t/ \
-			$(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t \
+			$(2)/$$t $(FUZZ_DIR)/seeds/$$t \
 			> $(FUZZ_DIR)/$$t.log 2>&1 || \
-			{ tail -40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t: a finding, in $(FUZZ_DIR)/findings/$$t/"; exit 1; }; \
+			{ grep -B2 -A40 -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
+				$(FUZZ_DIR)/$$t.log; tail -12 $(FUZZ_DIR)/$$t.log; \
+			  echo "fuzz: $$t: a finding, in $(FUZZ_DIR)/findings/$$t/"; exit 1; }; \
 		grep -E 'DONE|^INFO: Loaded|^stat::(number_of_executed_units|peak_rss_mb)' \
 			$(FUZZ_DIR)/$$t.log | tr '\n' ' '; echo; \
 	done
 endef
 
 fuzz: fuzz-regressions
-	$(call fuzz_run,$(FUZZ_SECONDS))
+	$(call fuzz_run,$(FUZZ_SECONDS),$(FUZZ_DIR)/corpus)
 
+# make test's run is the same on every machine: a fixed seed, a fixed
+# number of inputs per target, no corpus reloads, a corpus started afresh
+# from the seeds and, where the host lets setarch turn it off, no address
+# randomization (libFuzzer learns from compared values, pointers among
+# them), so that CI repeats exactly the run a developer saw pass; the long
+# run above is where new findings come from.  FUZZ_SHORT_SECONDS only caps
+# a slow machine's run.
+FUZZ_NO_ASLR = $(shell setarch -R true 2>/dev/null && echo setarch -R)
 fuzz-short: fuzz-regressions
-	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
+	rm -rf $(FUZZ_DIR)/short-corpus
+	$(call fuzz_run,$(FUZZ_SHORT_SECONDS),$(FUZZ_DIR)/short-corpus,-seed=$(FUZZ_SHORT_SEED) -runs=$$runs -reload=0,$(FUZZ_NO_ASLR))
