@@ -46,13 +46,16 @@ static int add_request(struct kt_replay_inputs *in, const char *trace, uint64_t 
  * start: its requests, and every event against replay's limits
  * (replayer/replay_limits.h), so that nothing is issued for a trace that
  * asks too much.  A damaged trace is not refused here: the replay itself
- * stops at the damage and says where, and nothing after it is ever issued. */
+ * stops at the damage and says where, and nothing after it is ever issued.
+ * A trace past the reader's own limits (a decompression bomb) is: it asks
+ * too much as surely as an absurd ioctl does, on any host. */
 static int scan_requests(struct kt_replay_inputs *in, const char *trace)
 {
 	int fd = dup(in->trace_fd), err = 0, ret;
 	struct rp_limits lim = { 0 };
 	struct kt_reader *r;
 	struct kt_event ev;
+	int got = 0;
 
 	if (fd < 0)
 		return kt_fail(-errno, "%s: %s", trace, strerror(errno));
@@ -60,7 +63,7 @@ static int scan_requests(struct kt_replay_inputs *in, const char *trace)
 		return kt_fail(err, "%s: %s", trace, kt_reader_strerror(err));
 	kt_reader_skim(r);
 	ret = rp_check_header(r, trace);
-	while (!ret && kt_reader_next(r, &ev) == 1) {
+	while (!ret && (got = kt_reader_next(r, &ev)) == 1) {
 		uint64_t index = kt_reader_index(r) - 1;
 
 		if (ev.type == KT_REC_IOCTL)
@@ -68,8 +71,11 @@ static int scan_requests(struct kt_replay_inputs *in, const char *trace)
 		if (!ret)
 			ret = rp_check_event(&lim, trace, index, &ev);
 	}
-	/* The reader's own errors (its end, damage) end the loop with ret 0:
+	/* The reader's other errors (its end, damage) end the loop with ret 0:
 	 * the replay reports them where it gets to them. */
+	if (!ret && got == KT_E_LIMIT)
+		ret = kt_fail(got, "%s: %s; replay refuses it before issuing anything", trace,
+			      kt_reader_strerror(got));
 	kt_reader_close(r);
 	if (!ret && lseek(in->trace_fd, 0, SEEK_SET) < 0)
 		ret = kt_fail(-errno, "%s: %s", trace, strerror(errno));

@@ -14,9 +14,9 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import signal
 import subprocess
-import time
 
 import targets
 from goldens import per_vcpu
@@ -159,26 +159,41 @@ def test_kernel_exits_of_the_vmm_threads(kernel, tmp_path):
     assert not [e for e in events if e["event"] == "kexit_lost"]
 
 
+# Run in the target (natively or in the booted kernel): record in the
+# background, wait for its child, the VMM, let frames be flushed (every
+# 100 ms), SIGKILL the VMM and print record's status.
+KILL_VMM = """
+{record} >/dev/null 2>{err} &
+rec=$!
+child=
+i=0
+while [ -z "$child" ] && [ $i -lt 600 ]; do
+    child=$(pgrep -P $rec | head -n 1)
+    sleep 0.05
+    i=$((i + 1))
+done
+[ -n "$child" ] || {{ echo "mini-vmm did not start"; kill $rec; exit 90; }}
+sleep 1
+kill -9 $child
+wait $rec
+echo "record status $?"
+"""
+
+
 def test_killed_vmm_leaves_a_readable_prefix(kvm, tmp_path):
     """SIGKILL: no exit handler runs; the trace holds its whole frames,
     show prints them and says where it stops, and record passes the
     signal on as 128 + 9."""
-    trace = tmp_path / "killed.zst"
-    p = subprocess.Popen([KVMTRACE, "record", "-o", trace, "--", *vmm_argv(2, 10**9)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    child = None
-    while child is None and time.monotonic() < deadline:
-        out = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True)
-        child = int(out.stdout.split()[0]) if out.stdout.split() else None
-        time.sleep(0.05)
-    assert child, "mini-vmm did not start"
-    time.sleep(1.0)   # some frames flushed (every 100 ms)
-    os.kill(child, signal.SIGKILL)
-    err = p.communicate(timeout=60)[1].decode()
-    assert p.returncode == 128 + signal.SIGKILL, err
+    trace, err_file = tmp_path / "killed.zst", tmp_path / "record.err"
+    record = " ".join(shlex.quote(os.fspath(a)) for a in
+                      [KVMTRACE, "record", "-o", trace, "--", *vmm_argv(2, 10**9)])
+    r = kvm.sh(KILL_VMM.format(record=record, err=shlex.quote(os.fspath(err_file))),
+               timeout=120)
+    err = err_file.read_text() if err_file.exists() else ""
+    assert r.returncode == 0 and f"record status {128 + signal.SIGKILL}\n" in r.stdout, \
+        (r.stdout, r.stderr, err)
     assert "ended without exit() (killed by signal 9)" in err, err
-    r = subprocess.run([KVMTRACE, "show", trace], capture_output=True, text=True)
+    r = kvm.run(["show", trace])
     assert r.returncode == 16, r.stderr                 # truncated
     assert "ioctl(KVM_RUN) = 0 -> IO" in r.stdout
     assert re.search(r"trace truncated after event \d+", r.stderr), r.stderr

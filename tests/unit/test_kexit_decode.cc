@@ -25,23 +25,9 @@ extern "C" {
 #include "trace/trace_writer.h"
 }
 
-namespace {
+#include "tests/unit/sink.h"
 
-struct Sink {
-	struct kt_sink s;
-	explicit Sink(void (*init)(struct kt_sink *)) { init(&s); }
-	~Sink() { kt_sink_free(&s); }
-	std::string str() { return kt_sink_str(&s); }
-	std::map<std::string, std::string> flat()
-	{
-		std::vector<struct kt_field> f(kt_sink_nfields(&s));
-		kt_sink_fields(&s, f.data(), f.size());
-		std::map<std::string, std::string> m;
-		for (auto &x : f)
-			m[x.path] = x.value;
-		return m;
-	}
-};
+namespace {
 
 // A KEXIT body of kind k whose data is the kind's struct; present: every
 // field unless told.

@@ -24,6 +24,8 @@ extern "C" {
 #include "trace/trace_writer.h"
 }
 
+#include "tests/unit/files.h"
+
 namespace {
 
 struct Event {
@@ -31,24 +33,6 @@ struct Event {
 	uint16_t vcpu;
 	std::vector<uint8_t> body;  // as the reader should hand it out
 };
-
-std::string temp_path(const char *name)
-{
-	return std::string(testing::TempDir()) + "kt_" + name + "_" +
-	       std::to_string(getpid()) + ".zst";
-}
-
-std::vector<uint8_t> read_file(const std::string &path)
-{
-	std::ifstream f(path, std::ios::binary);
-	return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), {});
-}
-
-void write_file(const std::string &path, const std::vector<uint8_t> &data)
-{
-	std::ofstream f(path, std::ios::binary | std::ios::trunc);
-	f.write(reinterpret_cast<const char *>(data.data()), (std::streamsize)data.size());
-}
 
 const std::vector<uint8_t> header_tlv = [] {
 	struct kt_buf b = {};

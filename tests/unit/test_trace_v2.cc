@@ -23,25 +23,9 @@ extern "C" {
 #include "trace/words.h"
 }
 
+#include "tests/unit/files.h"
+
 namespace {
-
-std::string temp_path(const char *name)
-{
-	return std::string(testing::TempDir()) + "kt2_" + name + "_" +
-	       std::to_string(getpid()) + ".zst";
-}
-
-std::vector<uint8_t> read_file(const std::string &path)
-{
-	std::ifstream f(path, std::ios::binary);
-	return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), {});
-}
-
-void write_file(const std::string &path, const std::vector<uint8_t> &data)
-{
-	std::ofstream f(path, std::ios::binary | std::ios::trunc);
-	f.write(reinterpret_cast<const char *>(data.data()), (std::streamsize)data.size());
-}
 
 struct Ev {
 	uint8_t type;
