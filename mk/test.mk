@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 # more under ASan on 2 cores.
 SAN_E2E     ?= tests/e2e/test_trace.py tests/e2e/test_cli_errors.py \
 	       tests/e2e/test_show_stats.py tests/e2e/test_environment.py \
-	       tests/e2e/test_record_vmm.py tests/e2e/test_record_qemu.py --kernels auto
+	       tests/e2e/test_record_vmm.py tests/e2e/test_record_qemu.py \
+	       tests/e2e/test_fuzz_regressions.py --kernels auto
 
 .PHONY: check-layers e2e-san
 test: deps
