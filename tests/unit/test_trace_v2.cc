@@ -7,7 +7,6 @@
 
 #include <cstring>
 #include <dirent.h>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
